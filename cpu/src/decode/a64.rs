@@ -1,0 +1,88 @@
+//! The A64 encoding table: one row per encoding class of the Arm ARM's "A64 Instruction Set
+//! Encoding" (C4.1), with the handler that executes it.
+//!
+//! Patterns read most significant bit first; `0`/`1` are fixed bits, letters are fields
+//! (named as in the Arm ARM where it helps: `s` sf, `o` op, `S` set flags, `i` immediate,
+//! `n` Rn, `d` Rd, `t` Rt, `m` Rm, `a` Ra/Rt2). `_` only groups bits for the eye.
+//! Encodings that fall in no row are unallocated and UNDEFINED.
+
+use super::{pattern_mask, pattern_value, Encoding};
+use crate::interp::*;
+
+macro_rules! encodings {
+    ($($name:literal $pat:literal $exec:path $(, $ends:ident)?;)*) => {
+        &[$(Encoding {
+            name: $name,
+            mask: pattern_mask($pat),
+            value: pattern_value($pat),
+            exec: $exec,
+            ends_block: encodings!(@ends $($ends)?),
+        },)*]
+    };
+    (@ends) => { false };
+    (@ends END) => { true };
+}
+
+/// Rows marked `END` end a decoded block: they may branch, change the translation regime
+/// or exception level, synchronise context, or wait.
+pub static A64: &[Encoding] = encodings! {
+    // ── Data processing — immediate (C4.1.86) ──────────────────────────────────────────
+    "ADR/ADRP"               "oii1_0000_iiii_iiii_iiii_iiii_iiid_dddd" dp_imm::pc_rel;
+    "ADD/SUB (immediate)"    "soS1_0001_0hii_iiii_iiii_iinn_nnnd_dddd" dp_imm::add_sub_imm;
+    "logical (immediate)"    "soo1_0010_0Nrr_rrrr_ssss_ssnn_nnnd_dddd" dp_imm::logical_imm;
+    "move wide (immediate)"  "soo1_0010_1hhi_iiii_iiii_iiii_iiid_dddd" dp_imm::move_wide;
+    "bitfield"               "soo1_0011_0Nrr_rrrr_ssss_ssnn_nnnd_dddd" dp_imm::bitfield;
+    "EXTR"                   "s001_0011_1N0m_mmmm_ssss_ssnn_nnnd_dddd" dp_imm::extract;
+
+    // ── Branches, exception generating and system (C4.1.87) ────────────────────────────
+    "B/BL"                   "o001_01ii_iiii_iiii_iiii_iiii_iiii_iiii" branch::b_imm, END;
+    "CBZ/CBNZ"               "s011_010o_iiii_iiii_iiii_iiii_iiit_tttt" branch::cbz, END;
+    "TBZ/TBNZ"               "b011_011o_bbbb_biii_iiii_iiii_iiit_tttt" branch::tbz, END;
+    "B.cond"                 "0101_0100_iiii_iiii_iiii_iiii_iii0_cccc" branch::b_cond, END;
+    "BR"                     "1101_0110_0001_1111_0000_00nn_nnn0_0000" branch::br, END;
+    "BLR"                    "1101_0110_0011_1111_0000_00nn_nnn0_0000" branch::blr, END;
+    "RET"                    "1101_0110_0101_1111_0000_00nn_nnn0_0000" branch::ret, END;
+    "ERET"                   "1101_0110_1001_1111_0000_0011_1110_0000" system::eret, END;
+    "SVC"                    "1101_0100_000i_iiii_iiii_iiii_iii0_0001" exception_gen::svc, END;
+    "HVC"                    "1101_0100_000i_iiii_iiii_iiii_iii0_0010" exception_gen::hvc, END;
+    "SMC"                    "1101_0100_000i_iiii_iiii_iiii_iii0_0011" exception_gen::smc, END;
+    "BRK"                    "1101_0100_001i_iiii_iiii_iiii_iii0_0000" exception_gen::brk, END;
+    "HLT"                    "1101_0100_010i_iiii_iiii_iiii_iii0_0000" exception_gen::hlt, END;
+    "hints"                  "1101_0101_0000_0011_0010_mmmm_ooo1_1111" system::hint, END;
+    "CLREX"                  "1101_0101_0000_0011_0011_mmmm_0101_1111" system::clrex;
+    "DSB"                    "1101_0101_0000_0011_0011_mmmm_1001_1111" system::barrier;
+    "DMB"                    "1101_0101_0000_0011_0011_mmmm_1011_1111" system::barrier;
+    "ISB"                    "1101_0101_0000_0011_0011_mmmm_1101_1111" system::barrier, END;
+    "MSR (immediate)"        "1101_0101_0000_0ooo_0100_mmmm_ooo1_1111" system::msr_imm, END;
+    "SYS"                    "1101_0101_0000_1ooo_nnnn_mmmm_ooot_tttt" system::sys, END;
+    "SYSL"                   "1101_0101_0010_1ooo_nnnn_mmmm_ooot_tttt" system::sysl, END;
+    "MSR (register)"         "1101_0101_0001_oooo_nnnn_mmmm_ooot_tttt" system::msr_reg, END;
+    "MRS"                    "1101_0101_0011_oooo_nnnn_mmmm_ooot_tttt" system::mrs;
+
+    // ── Loads and stores (C4.1.88) ─────────────────────────────────────────────────────
+    "load/store exclusive"   "zz00_1000_oLos_ssss_oaaa_aann_nnnt_tttt" load_store_exclusive::exec;
+    "load register (literal)" "oo01_1V00_iiii_iiii_iiii_iiii_iiit_tttt" load_store_literal::exec;
+    "load/store pair"        "oo10_1V0k_kLii_iiii_iaaa_aann_nnnt_tttt" load_store_pair::exec;
+    "load/store register (immediate)" "zz11_1V00_oo0i_iiii_iiii_kknn_nnnt_tttt" load_store_register_imm::exec;
+    "load/store register (register offset)" "zz11_1V00_oo1m_mmmm_xxxS_10nn_nnnt_tttt" load_store_register_offset::exec;
+    "load/store register (unsigned immediate)" "zz11_1V01_ooii_iiii_iiii_iinn_nnnt_tttt" load_store_register_imm::unsigned_offset;
+    "AdvSIMD load/store multiple structures" "0q00_1100_0L0m_mmmm_oooo_zznn_nnnt_tttt" unimplemented;
+    "AdvSIMD load/store multiple structures (post-index)" "0q00_1100_1L0m_mmmm_oooo_zznn_nnnt_tttt" unimplemented;
+    "AdvSIMD load/store single structure" "0q00_1101_0LRm_mmmm_oooS_zznn_nnnt_tttt" unimplemented;
+    "AdvSIMD load/store single structure (post-index)" "0q00_1101_1LRm_mmmm_oooS_zznn_nnnt_tttt" unimplemented;
+
+    // ── Data processing — register (C4.1.89) ───────────────────────────────────────────
+    "logical (shifted register)" "soo0_1010_hhNm_mmmm_iiii_iinn_nnnd_dddd" dp_reg::logical_shifted;
+    "ADD/SUB (shifted register)" "soS0_1011_hh0m_mmmm_iiii_iinn_nnnd_dddd" dp_reg::add_sub_shifted;
+    "ADD/SUB (extended register)" "soS0_1011_oo1m_mmmm_xxxi_iinn_nnnd_dddd" dp_reg::add_sub_extended;
+    "ADC/SBC"                "soS1_1010_000m_mmmm_0000_00nn_nnnd_dddd" dp_reg::adc_sbc;
+    "CCMN/CCMP (register)"   "soS1_1010_010m_mmmm_cccc_00nn_nnn0_ffff" dp_reg::cond_compare;
+    "CCMN/CCMP (immediate)"  "soS1_1010_010i_iiii_cccc_10nn_nnn0_ffff" dp_reg::cond_compare;
+    "conditional select"     "soS1_1010_100m_mmmm_cccc_oonn_nnnd_dddd" dp_reg::cond_select;
+    "data processing (1 source)" "s1S1_1010_110o_oooo_oooo_oonn_nnnd_dddd" dp_reg::dp_1src;
+    "data processing (2 source)" "s0S1_1010_110m_mmmm_oooo_oonn_nnnd_dddd" dp_reg::dp_2src;
+    "data processing (3 source)" "soo1_1011_ooom_mmmm_oaaa_aann_nnnd_dddd" dp_reg::dp_3src;
+
+    // ── Scalar floating-point and Advanced SIMD (C4.1.90) ───────────────────────────────
+    "scalar floating-point and advanced SIMD" "xxxx_111x_xxxx_xxxx_xxxx_xxxx_xxxx_xxxx" unimplemented;
+};

@@ -1,0 +1,212 @@
+//! The interpreter's execution loop over decoded basic blocks, and the cache of those blocks.
+//!
+//! Blocks are keyed by the *physical* address of their first instruction, never cross a
+//! page, and end after any instruction whose table row says so (branches, exception
+//! generation, system instructions). A store to a page that holds decoded code drops that
+//! page's blocks, so self-modifying and freshly loaded code is always seen.
+
+use crate::cpu::Cpu;
+use crate::decode::{self, Decoded};
+use crate::exception::Exception;
+use crate::insn::Insn;
+use crate::mem::{Access, Mem};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a handler tells the executor.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on with the next instruction (PC + 4).
+    Next,
+    /// The handler wrote the PC (a taken branch, ERET): leave the block.
+    Jump,
+    /// Take this synchronous exception.
+    Exception(Exception),
+    /// Hand control back to the machine.
+    Exit(Exit),
+}
+
+/// Why the executor returned to the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The instruction budget ran out.
+    Budget,
+    /// HVC #imm at EL1: a firmware call (PSCI). The PC is already past the HVC.
+    Hvc(u16),
+    /// SMC #imm: a firmware call. The PC is already past the SMC.
+    Smc(u16),
+    /// WFI: the vCPU waits for an interrupt. The PC is already past the WFI.
+    Wfi,
+    /// An encoding this core does not implement yet. The PC is at it.
+    Unimplemented { pc: u64, insn: u32 },
+}
+
+/// Most instructions in one decoded block.
+pub const MAX_BLOCK: usize = 64;
+const PAGE_SHIFT: u32 = 12;
+
+pub type Block = Rc<[Decoded]>;
+
+/// Decoded blocks of guest code, shared by every vCPU of a machine.
+#[derive(Default)]
+pub struct CodeCache {
+    blocks: HashMap<u64, Block>,
+    /// Block start addresses per physical page, for invalidation.
+    pages: HashMap<u64, Vec<u64>>,
+}
+
+impl CodeCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store to `[pa, pa+len)`: drops blocks on the touched pages.
+    #[inline(always)]
+    pub fn note_write(&mut self, pa: u64, len: u64) {
+        if self.pages.is_empty() {
+            return;
+        }
+        let first = pa >> PAGE_SHIFT;
+        let last = (pa + len.max(1) - 1) >> PAGE_SHIFT;
+        for page in first..=last {
+            if let Some(starts) = self.pages.remove(&page) {
+                for s in starts {
+                    self.blocks.remove(&s);
+                }
+            }
+        }
+    }
+
+    /// Drops every block (IC IALLU, a changed translation regime).
+    pub fn flush(&mut self) {
+        self.blocks.clear();
+        self.pages.clear();
+    }
+
+    fn insert(&mut self, pa: u64, block: Block) {
+        self.pages.entry(pa >> PAGE_SHIFT).or_default().push(pa);
+        self.blocks.insert(pa, block);
+    }
+}
+
+impl Cpu {
+    /// Runs until `budget` instructions have retired (finishing the current block) or an
+    /// instruction hands control back.
+    pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
+        let end = self.icount.saturating_add(budget);
+        while self.icount < end {
+            let block = match self.fetch_block(m) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.take_exception(e);
+                    continue;
+                }
+            };
+            for d in block.iter() {
+                self.icount += 1;
+                match (d.exec)(self, m, d.insn) {
+                    Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
+                    Flow::Jump => break,
+                    Flow::Exception(e) => {
+                        self.take_exception(e);
+                        break;
+                    }
+                    Flow::Exit(x) => return x,
+                }
+            }
+        }
+        Exit::Budget
+    }
+
+    /// Executes exactly one instruction (the debugger's single step).
+    pub fn step(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+        let d = match self.fetch_one(m) {
+            Ok(d) => d,
+            Err(e) => {
+                self.take_exception(e);
+                return None;
+            }
+        };
+        self.icount += 1;
+        match (d.exec)(self, m, d.insn) {
+            Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
+            Flow::Jump => {}
+            Flow::Exception(e) => self.take_exception(e),
+            Flow::Exit(x) => return Some(x),
+        }
+        None
+    }
+
+    fn fetch_one(&mut self, m: &mut Mem<'_>) -> Result<Decoded, Exception> {
+        let pc = self.s.pc;
+        if pc & 3 != 0 {
+            return Err(self.pc_alignment_fault());
+        }
+        let pa = self.translate(pc, Access::Fetch)?;
+        let word = m.read_phys(pa, 4).ok_or_else(|| self.fetch_abort(pc))?;
+        Ok(decode::decode(word as u32))
+    }
+
+    /// The decoded block at the current PC, from the cache or freshly decoded.
+    fn fetch_block(&mut self, m: &mut Mem<'_>) -> Result<Block, Exception> {
+        let pc = self.s.pc;
+        if pc & 3 != 0 {
+            return Err(self.pc_alignment_fault());
+        }
+        let pa = self.translate(pc, Access::Fetch)?;
+        if let Some(b) = m.code.blocks.get(&pa) {
+            return Ok(b.clone());
+        }
+        let Some(_) = m.ram.offset(pa, 4) else {
+            // Code outside RAM (a device, flash) is not cached: one instruction at a time.
+            let word = m.read_phys(pa, 4).ok_or_else(|| self.fetch_abort(pc))?;
+            return Ok(Rc::from([decode::decode(word as u32)]));
+        };
+        let page_end = (pa | ((1 << PAGE_SHIFT) - 1)) + 1;
+        let mut insns = Vec::with_capacity(16);
+        let mut a = pa;
+        while a < page_end && insns.len() < MAX_BLOCK {
+            let Some(off) = m.ram.offset(a, 4) else { break };
+            let d = decode::decode(m.ram.load(off, 4) as u32);
+            insns.push(d);
+            a += 4;
+            if d.ends_block() {
+                break;
+            }
+        }
+        let block: Block = Rc::from(insns);
+        m.code.insert(pa, block.clone());
+        Ok(block)
+    }
+
+    fn pc_alignment_fault(&self) -> Exception {
+        Exception {
+            ec: crate::exception::ec::PC_ALIGN,
+            iss: 0,
+            far: Some(self.s.pc),
+            return_next: false,
+        }
+    }
+
+    /// An instruction abort for a fetch the bus could not serve (IFSC external abort).
+    fn fetch_abort(&self, pc: u64) -> Exception {
+        let class = if self.s.el == 0 {
+            crate::exception::ec::IABT_LOWER
+        } else {
+            crate::exception::ec::IABT_CUR
+        };
+        Exception {
+            ec: class,
+            iss: crate::exception::fsc::SYNC_EXTERNAL,
+            far: Some(pc),
+            return_next: false,
+        }
+    }
+}
+
+/// Describes an instruction for diagnostics: its encoding and decoded class.
+pub fn describe(insn: u32) -> String {
+    let d = decode::decode(insn);
+    format!("{:#010x} ({})", Insn(insn).0, d.name())
+}

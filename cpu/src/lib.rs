@@ -1,0 +1,25 @@
+//! armvirt's cortex-A72 core: A64 decoding, the reference interpreter, system registers,
+//! exceptions and memory access.
+//!
+//! The core knows nothing of devices or the machine: it reaches memory through
+//! [`bus::RamRegion`] and the [`bus::Bus`] trait, and is told of interrupts through its
+//! input lines. The machine drives it with [`cpu::Cpu::run`].
+
+pub mod bus;
+pub mod cpu;
+pub mod decode;
+pub mod exception;
+pub mod exec;
+pub mod insn;
+pub mod interp;
+pub mod mem;
+pub mod monitor;
+pub mod state;
+pub mod sysreg;
+pub mod testing;
+
+pub use bus::{Bus, BusError, RamRegion};
+pub use cpu::Cpu;
+pub use exec::{CodeCache, Exit, Flow};
+pub use mem::Mem;
+pub use monitor::Monitors;
