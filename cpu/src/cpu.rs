@@ -1,6 +1,7 @@
 //! One cortex-A72 processing element: architectural state, system registers, and the
 //! bookkeeping the executors need (instruction count, pending interrupt lines).
 
+use crate::mmu::Tlb;
 use crate::state::CpuState;
 use crate::sysreg::SysRegs;
 
@@ -17,6 +18,8 @@ pub struct Cpu {
     /// Interrupt request lines, driven by the interrupt controller.
     pub irq_line: bool,
     pub fiq_line: bool,
+    /// Cached stage 1 translations (see `mmu/tlb.rs`).
+    pub tlb: Tlb,
 }
 
 impl Cpu {
@@ -29,6 +32,7 @@ impl Cpu {
             icount: 0,
             irq_line: false,
             fiq_line: false,
+            tlb: Tlb::new(),
         }
     }
 }

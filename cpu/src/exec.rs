@@ -95,6 +95,8 @@ impl Cpu {
     /// instruction hands control back.
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
         let end = self.icount.saturating_add(budget);
+        // Other vCPUs' TLBI ...IS since this one last ran take effect now.
+        self.tlb.sync(m.tlbi);
         while self.icount < end {
             let block = match self.fetch_block(m) {
                 Ok(b) => b,
@@ -124,6 +126,7 @@ impl Cpu {
 
     /// Executes exactly one instruction (the debugger's single step).
     pub fn step(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+        self.tlb.sync(m.tlbi);
         let d = match self.fetch_one(m) {
             Ok(d) => d,
             Err(e) => {
@@ -146,7 +149,7 @@ impl Cpu {
         if pc & 3 != 0 {
             return Err(self.pc_alignment_fault());
         }
-        let pa = self.translate(pc, Access::Fetch)?;
+        let pa = self.translate(m, pc, Access::Fetch)?;
         let word = m.read_phys(pa, 4).ok_or_else(|| self.fetch_abort(pc))?;
         Ok(decode::decode(word as u32))
     }
@@ -157,7 +160,7 @@ impl Cpu {
         if pc & 3 != 0 {
             return Err(self.pc_alignment_fault());
         }
-        let pa = self.translate(pc, Access::Fetch)?;
+        let pa = self.translate(m, pc, Access::Fetch)?;
         if let Some(b) = m.code.blocks.get(&pa) {
             return Ok(b.clone());
         }

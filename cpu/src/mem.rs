@@ -1,11 +1,12 @@
-//! Data and instruction accesses of a vCPU: virtual address → physical address (the MMU
-//! joins here), then RAM directly or the machine's bus. Stores keep decoded code and the
+//! Data and instruction accesses of a vCPU: virtual address → physical address through the
+//! MMU (`mmu/`), then RAM directly or the machine's bus. Stores keep decoded code and the
 //! exclusive monitors coherent.
 
 use crate::bus::{Bus, RamRegion};
 use crate::cpu::Cpu;
 use crate::exception::{ec, fsc, Exception};
 use crate::exec::CodeCache;
+use crate::mmu::TlbBroadcast;
 use crate::monitor::Monitors;
 
 /// Everything a vCPU's instructions reach outside the vCPU itself. The machine builds one
@@ -15,14 +16,58 @@ pub struct Mem<'a> {
     pub bus: &'a mut dyn Bus,
     pub code: &'a mut CodeCache,
     pub monitors: &'a mut Monitors,
+    /// TLB maintenance broadcast to every vCPU (the Inner Shareable TLBI forms).
+    pub tlbi: &'a mut TlbBroadcast,
 }
 
-/// What an access is for: it selects the fault syndrome and, with the MMU, permissions.
+/// What an access is for: it selects the permission checked and the fault syndrome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     Read,
     Write,
     Fetch,
+    /// LDTR and friends: a read checked against EL0's permissions even at EL1
+    /// (Arm ARM C3.2.5, "Load/store unprivileged").
+    ReadUnpriv,
+    /// STTR and friends: a write checked against EL0's permissions even at EL1.
+    WriteUnpriv,
+    /// DC CVAC/CVAU/CIVAC, IC IVAU: needs read permission (which EL1 always has);
+    /// a fault reports ISS.CM = 1 and WnR = 1 (Arm ARM D17.2.37, ESR_EL1).
+    CacheMaint,
+    /// DC IVAC: as `CacheMaint`, but invalidating needs write permission.
+    CacheInvalidate,
+}
+
+impl Access {
+    /// Whether a fault on this access reports WnR = 1 (a write, or cache maintenance).
+    #[inline(always)]
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Access::Write | Access::WriteUnpriv | Access::CacheMaint | Access::CacheInvalidate
+        )
+    }
+
+    /// Whether this is a cache maintenance operation by VA (ISS.CM).
+    #[inline(always)]
+    pub fn is_cache_maint(self) -> bool {
+        matches!(self, Access::CacheMaint | Access::CacheInvalidate)
+    }
+
+    /// Whether permissions are checked as for EL0 regardless of the current EL.
+    #[inline(always)]
+    pub fn is_unprivileged(self) -> bool {
+        matches!(self, Access::ReadUnpriv | Access::WriteUnpriv)
+    }
+}
+
+/// Size of the pages an access is split at: the smallest translation granule.
+const PAGE_SIZE: u64 = 1 << 12;
+
+/// Whether `[va, va+size)` runs into the next 4 KiB page (and so may translate apart).
+#[inline(always)]
+fn crosses_page(va: u64, size: u8) -> bool {
+    (va & (PAGE_SIZE - 1)) + size as u64 > PAGE_SIZE
 }
 
 impl<'a> Mem<'a> {
@@ -52,36 +97,114 @@ impl<'a> Mem<'a> {
 }
 
 impl Cpu {
-    /// Translates a virtual address for `acc`. The MMU is not modelled yet: with
-    /// SCTLR_EL1.M clear the translation is flat, which is the state Linux enters in.
-    #[inline(always)]
-    pub fn translate(&mut self, va: u64, _acc: Access) -> Result<u64, Exception> {
-        Ok(va)
-    }
-
     /// Loads `size` bytes (1, 2, 4, 8) from virtual address `va`.
     #[inline]
     pub fn read(&mut self, m: &mut Mem<'_>, va: u64, size: u8) -> Result<u64, Exception> {
-        let pa = self.translate(va, Access::Read)?;
-        if let Some(off) = m.ram.offset(pa, size as u64) {
-            return Ok(m.ram.load(off, size));
-        }
-        m.bus
-            .read(pa, size)
-            .map_err(|_| self.external_abort(va, Access::Read, size))
+        self.read_as(m, va, size, Access::Read)
     }
 
     /// Stores `size` bytes (1, 2, 4, 8) to virtual address `va`.
     #[inline]
     pub fn write(&mut self, m: &mut Mem<'_>, va: u64, size: u8, v: u64) -> Result<(), Exception> {
-        let pa = self.translate(va, Access::Write)?;
+        self.write_as(m, va, size, v, Access::Write)
+    }
+
+    /// Loads `size` bytes for `acc` (`Read`, or `ReadUnpriv` for LDTR and friends).
+    #[inline]
+    pub fn read_as(
+        &mut self,
+        m: &mut Mem<'_>,
+        va: u64,
+        size: u8,
+        acc: Access,
+    ) -> Result<u64, Exception> {
+        if crosses_page(va, size) {
+            return self.read_split(m, va, size, acc);
+        }
+        let pa = self.translate(m, va, acc)?;
+        if let Some(off) = m.ram.offset(pa, size as u64) {
+            return Ok(m.ram.load(off, size));
+        }
+        m.bus
+            .read(pa, size)
+            .map_err(|_| self.external_abort(va, acc, size))
+    }
+
+    /// Stores `size` bytes for `acc` (`Write`, or `WriteUnpriv` for STTR and friends).
+    #[inline]
+    pub fn write_as(
+        &mut self,
+        m: &mut Mem<'_>,
+        va: u64,
+        size: u8,
+        v: u64,
+        acc: Access,
+    ) -> Result<(), Exception> {
+        if crosses_page(va, size) {
+            return self.write_split(m, va, size, v, acc);
+        }
+        let pa = self.translate(m, va, acc)?;
         if m.ram.offset(pa, size as u64).is_some() {
             m.write_phys(pa, size, v);
             return Ok(());
         }
         m.bus
             .write(pa, size, v)
-            .map_err(|_| self.external_abort(va, Access::Write, size))
+            .map_err(|_| self.external_abort(va, acc, size))
+    }
+
+    /// Physical addresses of the two parts of a page-crossing access, both translated
+    /// (so a fault on either comes before any effect), and the length of the first.
+    fn split_pas(
+        &mut self,
+        m: &mut Mem<'_>,
+        va: u64,
+        size: u8,
+        acc: Access,
+    ) -> Result<(u64, u64, u64), Exception> {
+        let first = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        let lo = self.translate(m, va, acc)?;
+        let hi = self.translate(m, va.wrapping_add(first), acc)?;
+        debug_assert!(first < size as u64);
+        Ok((lo, hi, first))
+    }
+
+    #[cold]
+    fn read_split(
+        &mut self,
+        m: &mut Mem<'_>,
+        va: u64,
+        size: u8,
+        acc: Access,
+    ) -> Result<u64, Exception> {
+        let (lo, hi, first) = self.split_pas(m, va, size, acc)?;
+        let mut v = 0;
+        for i in 0..size as u64 {
+            let pa = if i < first { lo + i } else { hi + (i - first) };
+            let byte = m
+                .read_phys(pa, 1)
+                .ok_or_else(|| self.external_abort(va.wrapping_add(i), acc, size))?;
+            v |= byte << (8 * i);
+        }
+        Ok(v)
+    }
+
+    #[cold]
+    fn write_split(
+        &mut self,
+        m: &mut Mem<'_>,
+        va: u64,
+        size: u8,
+        v: u64,
+        acc: Access,
+    ) -> Result<(), Exception> {
+        let (lo, hi, first) = self.split_pas(m, va, size, acc)?;
+        for i in 0..size as u64 {
+            let pa = if i < first { lo + i } else { hi + (i - first) };
+            m.write_phys(pa, 1, v >> (8 * i))
+                .ok_or_else(|| self.external_abort(va.wrapping_add(i), acc, size))?;
+        }
+        Ok(())
     }
 
     /// Loads 16 bytes (a Q register) as two little-endian halves.
@@ -92,8 +215,10 @@ impl Cpu {
     }
 
     pub fn write_u128(&mut self, m: &mut Mem<'_>, va: u64, v: u128) -> Result<(), Exception> {
-        // Check both halves translate before writing either, so a fault leaves memory as it was.
-        self.translate(va.wrapping_add(8), Access::Write)?;
+        // Check the first and last bytes translate before writing either half, so a
+        // fault leaves memory as it was (16 bytes span at most two pages).
+        self.translate(m, va, Access::Write)?;
+        self.translate(m, va.wrapping_add(15), Access::Write)?;
         self.write(m, va, 8, v as u64)?;
         self.write(m, va.wrapping_add(8), 8, (v >> 64) as u64)
     }
@@ -103,20 +228,41 @@ impl Cpu {
         self.data_abort(va, acc, size, fsc::SYNC_EXTERNAL)
     }
 
-    /// A data abort taken to EL1 with fault status `dfsc` (ESR_EL1 ISS for EC 0x24/0x25).
-    pub fn data_abort(&self, va: u64, acc: Access, _size: u8, dfsc: u32) -> Exception {
-        let class = if self.s.el == 0 {
-            ec::DABT_LOWER
-        } else {
-            ec::DABT_CUR
+    /// An abort taken to EL1 with fault status `status`: an instruction abort (EC
+    /// 0x20/0x21, ISS.IFSC) for a fetch, otherwise a data abort (EC 0x24/0x25, ISS.DFSC
+    /// with WnR and CM) — Arm ARM D17.2.37, ESR_EL1. ISV is 0, as for every stage 1
+    /// abort QEMU reports to EL1.
+    pub fn abort(&self, va: u64, acc: Access, status: u32) -> Exception {
+        const ISS_WNR: u32 = 1 << 6;
+        const ISS_CM: u32 = 1 << 8;
+        let lower = self.s.el == 0;
+        let (class, iss) = match acc {
+            Access::Fetch => (if lower { ec::IABT_LOWER } else { ec::IABT_CUR }, status),
+            _ => {
+                let wnr = if acc.is_write() { ISS_WNR } else { 0 };
+                let cm = if acc.is_cache_maint() { ISS_CM } else { 0 };
+                (
+                    if lower { ec::DABT_LOWER } else { ec::DABT_CUR },
+                    cm | wnr | status,
+                )
+            }
         };
-        let wnr = (acc == Access::Write) as u32;
         Exception {
             ec: class,
-            iss: (wnr << 6) | dfsc,
+            iss,
             far: Some(va),
             return_next: false,
         }
+    }
+
+    /// A data abort taken to EL1 with fault status `dfsc` (ESR_EL1 ISS for EC 0x24/0x25).
+    pub fn data_abort(&self, va: u64, acc: Access, _size: u8, dfsc: u32) -> Exception {
+        let acc = if acc == Access::Fetch {
+            Access::Read
+        } else {
+            acc
+        };
+        self.abort(va, acc, dfsc)
     }
 
     /// An alignment fault on a data access.

@@ -43,6 +43,10 @@ pub struct SysRegs {
     pub csselr_el1: u64,
 }
 
+/// ID_AA64MMFR0_EL1 (Arm ARM D17.2.64): PARange 0b0100 (44 bits), ASIDBits 0b0010 (16),
+/// SNSMem 1, TGran16 1 (supported), TGran64 0 and TGran4 0 (supported).
+pub const ID_AA64MMFR0_EL1: u64 = 0x0000_0000_0010_1024;
+
 /// SCTLR_EL1 at reset on the A72 (its TRM; QEMU uses the same): MMU and caches off,
 /// RES1 bits and the stack alignment checks set.
 pub const SCTLR_EL1_RESET: u64 = 0x00c5_0838;
@@ -132,8 +136,9 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     // CRC32 only, for now: AES/SHA/PMULL arrive with the FP/SIMD work.
     "ID_AA64ISAR0_EL1" (3, 0, 0, 6, 0) @1 r: konst!(0x0000_0000_0001_0000);
     "ID_AA64ISAR1_EL1" (3, 0, 0, 6, 1) @1 r: konst!(0);
-    // 44-bit PA, 16-bit ASID, 4K and 64K granules (as the A72); little-endian only.
-    "ID_AA64MMFR0_EL1" (3, 0, 0, 7, 0) @1 r: konst!(0x0000_0000_0000_1024);
+    // 44-bit PA, 16-bit ASID, little-endian only; the 4K, 16K and 64K granules the MMU
+    // implements (TGran16 = 1: one more than the A72, which lacks 16K).
+    "ID_AA64MMFR0_EL1" (3, 0, 0, 7, 0) @1 r: konst!(ID_AA64MMFR0_EL1);
     "ID_AA64MMFR1_EL1" (3, 0, 0, 7, 1) @1 r: konst!(0);
     "ID_AA64MMFR2_EL1" (3, 0, 0, 7, 2) @1 r: konst!(0);
     // CTR_EL0: 64-byte lines, ERG/CWG 16 words, PIPT I-cache (as the A72: 0x8444c004).
@@ -154,12 +159,13 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "AFSR0_EL1"   (3, 0, 5, 1, 0) @1 r: field!(afsr0_el1), w: set_field!(afsr0_el1);
     "AFSR1_EL1"   (3, 0, 5, 1, 1) @1 r: field!(afsr1_el1), w: set_field!(afsr1_el1);
     "PAR_EL1"     (3, 0, 7, 4, 0) @1 r: field!(par_el1), w: set_field!(par_el1);
-    "SCTLR_EL1"   (3, 0, 1, 0, 0) @1 r: field!(sctlr_el1), w: set_field!(sctlr_el1);
+    // Translation controls: writes keep the TLB consistent (mmu/mod.rs).
+    "SCTLR_EL1"   (3, 0, 1, 0, 0) @1 r: field!(sctlr_el1), w: Cpu::set_sctlr_el1;
     "CPACR_EL1"   (3, 0, 1, 0, 2) @1 r: field!(cpacr_el1), w: |c, v| c.sys.cpacr_el1 = v & (3 << 20);
-    "TCR_EL1"     (3, 0, 2, 0, 2) @1 r: field!(tcr_el1), w: set_field!(tcr_el1);
-    "TTBR0_EL1"   (3, 0, 2, 0, 0) @1 r: field!(ttbr0_el1), w: set_field!(ttbr0_el1);
-    "TTBR1_EL1"   (3, 0, 2, 0, 1) @1 r: field!(ttbr1_el1), w: set_field!(ttbr1_el1);
-    "MAIR_EL1"    (3, 0, 10, 2, 0) @1 r: field!(mair_el1), w: set_field!(mair_el1);
+    "TCR_EL1"     (3, 0, 2, 0, 2) @1 r: field!(tcr_el1), w: Cpu::set_tcr_el1;
+    "TTBR0_EL1"   (3, 0, 2, 0, 0) @1 r: field!(ttbr0_el1), w: Cpu::set_ttbr0_el1;
+    "TTBR1_EL1"   (3, 0, 2, 0, 1) @1 r: field!(ttbr1_el1), w: Cpu::set_ttbr1_el1;
+    "MAIR_EL1"    (3, 0, 10, 2, 0) @1 r: field!(mair_el1), w: Cpu::set_mair_el1;
     "AMAIR_EL1"   (3, 0, 10, 3, 0) @1 r: field!(amair_el1), w: set_field!(amair_el1);
     "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: set_field!(cntkctl_el1);
     "MDSCR_EL1"   (2, 0, 0, 2, 2) @1 r: field!(mdscr_el1), w: set_field!(mdscr_el1);

@@ -7,6 +7,7 @@ use crate::bus::{Bus, BusError, RamRegion};
 use crate::cpu::Cpu;
 use crate::exec::{CodeCache, Exit};
 use crate::mem::Mem;
+use crate::mmu::TlbBroadcast;
 use crate::monitor::Monitors;
 
 /// Where test programs are loaded: the virt machine's RAM base.
@@ -39,6 +40,7 @@ pub struct TestCpu {
     ram: Vec<u64>,
     code: CodeCache,
     monitors: Monitors,
+    pub tlbi: TlbBroadcast,
 }
 
 impl TestCpu {
@@ -49,6 +51,7 @@ impl TestCpu {
             ram: vec![0; RAM_SIZE / 8],
             code: CodeCache::new(),
             monitors: Monitors::new(1),
+            tlbi: TlbBroadcast::new(),
         };
         t.cpu.s.pc = RAM_BASE;
         t
@@ -100,8 +103,13 @@ impl TestCpu {
         u64::from_le_bytes(self.read_bytes(addr, 8).try_into().unwrap())
     }
 
-    /// Runs until the end marker or another exit; at most `limit` instructions.
-    pub fn run_limit(&mut self, limit: u64) -> Exit {
+    /// Calls `f` with another vCPU (`other`, e.g. a second vCPU of the machine) or this
+    /// one, and the memory they share.
+    pub fn with_mem<R>(
+        &mut self,
+        other: Option<&mut Cpu>,
+        f: impl FnOnce(&mut Cpu, &mut Mem<'_>) -> R,
+    ) -> R {
         let ram = self.ram_region();
         let mut bus = EmptyBus;
         let mut mem = Mem {
@@ -109,10 +117,17 @@ impl TestCpu {
             bus: &mut bus,
             code: &mut self.code,
             monitors: &mut self.monitors,
+            tlbi: &mut self.tlbi,
         };
-        match self.executor {
-            Executor::Interpreter => self.cpu.run(&mut mem, limit),
-        }
+        f(other.unwrap_or(&mut self.cpu), &mut mem)
+    }
+
+    /// Runs until the end marker or another exit; at most `limit` instructions.
+    pub fn run_limit(&mut self, limit: u64) -> Exit {
+        let executor = self.executor;
+        self.with_mem(None, |cpu, mem| match executor {
+            Executor::Interpreter => cpu.run(mem, limit),
+        })
     }
 
     /// Runs the loaded program to its end marker, panicking on any other exit.

@@ -10,6 +10,7 @@ use crate::exception::{ec, Exception};
 use crate::exec::{Exit, Flow};
 use crate::insn::Insn;
 use crate::mem::{Access, Mem};
+use crate::mmu::TlbiOp;
 use crate::sysreg;
 
 /// SCTLR_EL1 bits that open EL0 access to what is otherwise EL1's (Arm ARM D17.2.118).
@@ -226,9 +227,20 @@ pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
         }
         // DC CVAC, CVAU, CIVAC, CVAP (by VA, EL0-capable with SCTLR_EL1.UCI): memory is
         // coherent, nothing to clean; the VA is still translated so a bad one faults.
-        (3, 7, 10, 1) | (3, 7, 11, 1) | (3, 7, 14, 1) | (3, 7, 12, 1) => dc_by_va(cpu, &f),
-        // DC IVAC (EL1 only), DC ISW/CSW/CISW (set/way, EL1 only).
-        (0, 7, 6, 1) | (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) => {
+        (3, 7, 10, 1) | (3, 7, 11, 1) | (3, 7, 14, 1) | (3, 7, 12, 1) => dc_by_va(cpu, m, &f),
+        // DC IVAC (EL1 only): invalidating needs write permission.
+        (0, 7, 6, 1) => {
+            if cpu.s.el == 0 {
+                return super::undefined();
+            }
+            let va = cpu.s.xr(f.rt);
+            match cpu.translate(m, va, Access::CacheInvalidate) {
+                Ok(_) => Flow::Next,
+                Err(e) => Flow::Exception(e),
+            }
+        }
+        // DC ISW/CSW/CISW (set/way, EL1 only).
+        (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) => {
             if cpu.s.el == 0 {
                 return super::undefined();
             }
@@ -242,32 +254,38 @@ pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
             m.code.flush();
             Flow::Next
         }
-        // IC IVAU: drop decoded code of the page holding the VA.
+        // IC IVAU (EL0-capable with SCTLR_EL1.UCI): drop decoded code of the VA's page.
         (3, 7, 5, 1) => {
+            const SCTLR_UCI: u64 = 1 << 26;
+            if cpu.s.el == 0 && cpu.sys.sctlr_el1 & SCTLR_UCI == 0 {
+                return f.trap();
+            }
             let va = cpu.s.xr(f.rt);
-            match cpu.translate(va, Access::Read) {
+            match cpu.translate(m, va, Access::CacheMaint) {
                 Ok(pa) => m.code.note_write(pa, 4),
                 Err(_) => m.code.flush(),
             }
             Flow::Next
         }
-        // TLBI: no TLB is modelled yet (translation is flat), so there is nothing to drop.
-        (0, 8, _, _) if cpu.s.el > 0 => Flow::Next,
-        // AT S1E1R/W, S1E0R/W: the result of a stage-1 translation into PAR_EL1.
-        (0, 7, 8, 0..=3) if cpu.s.el > 0 => {
-            let va = cpu.s.xr(f.rt);
-            let acc = if f.op2 & 1 == 1 {
-                Access::Write
-            } else {
-                Access::Read
+        // TLBI (C5.5): CRm 3 the Inner Shareable forms, CRm 7 the local ones.
+        (0, 8, 3, _) | (0, 8, 7, _) if cpu.s.el > 0 => {
+            let xt = cpu.s.xr(f.rt);
+            let Some(op) = TlbiOp::decode(f.op2, xt, cpu.asid_mask()) else {
+                return super::undefined();
             };
-            cpu.sys.par_el1 = match cpu.translate(va, acc) {
-                Ok(pa) => pa & 0x0000_ffff_ffff_f000,
-                // F = 1 with the fault status; the MMU work fills in FST precisely.
-                Err(e) => 1 | ((e.iss as u64 & 0x3f) << 1),
-            };
+            cpu.tlb_maintenance(m, op, f.crm == 3);
             Flow::Next
         }
+        // AT S1E1R/W, S1E0R/W: the result of a stage 1 translation into PAR_EL1.
+        (0, 7, 8, 0..=3) if cpu.s.el > 0 => {
+            let va = cpu.s.xr(f.rt);
+            let (el0, write) = (f.op2 & 2 != 0, f.op2 & 1 != 0);
+            cpu.sys.par_el1 = cpu.address_translate(m, va, el0, write);
+            Flow::Next
+        }
+        // Other TLBI and AT forms belong to EL2/EL3 or later architecture versions
+        // (Outer Shareable, range); every TLBI and AT is EL1-only.
+        (_, 8, _, _) | (_, 7, 8, _) | (_, 7, 9, _) => super::undefined(),
         _ => Flow::Exit(Exit::Unimplemented {
             pc: cpu.s.pc,
             insn: i.0,
@@ -275,13 +293,13 @@ pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     }
 }
 
-fn dc_by_va(cpu: &mut Cpu, f: &SysFields) -> Flow {
+fn dc_by_va(cpu: &mut Cpu, m: &mut Mem<'_>, f: &SysFields) -> Flow {
     const SCTLR_UCI: u64 = 1 << 26;
     if cpu.s.el == 0 && cpu.sys.sctlr_el1 & SCTLR_UCI == 0 {
         return f.trap();
     }
     let va = cpu.s.xr(f.rt);
-    match cpu.translate(va, Access::Read) {
+    match cpu.translate(m, va, Access::CacheMaint) {
         Ok(_) => Flow::Next,
         Err(e) => Flow::Exception(e),
     }
