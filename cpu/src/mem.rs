@@ -110,7 +110,7 @@ impl Cpu {
     }
 
     /// Loads `size` bytes for `acc` (`Read`, or `ReadUnpriv` for LDTR and friends).
-    #[inline]
+    #[inline(always)]
     pub fn read_as(
         &mut self,
         m: &mut Mem<'_>,
@@ -131,7 +131,7 @@ impl Cpu {
     }
 
     /// Stores `size` bytes for `acc` (`Write`, or `WriteUnpriv` for STTR and friends).
-    #[inline]
+    #[inline(always)]
     pub fn write_as(
         &mut self,
         m: &mut Mem<'_>,
