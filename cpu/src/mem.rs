@@ -27,7 +27,7 @@ pub enum Access {
     Write,
     Fetch,
     /// LDTR and friends: a read checked against EL0's permissions even at EL1
-    /// (Arm ARM C3.2.5, "Load/store unprivileged").
+    /// (Arm ARM, "Load/store unprivileged").
     ReadUnpriv,
     /// STTR and friends: a write checked against EL0's permissions even at EL1.
     WriteUnpriv,

@@ -43,7 +43,7 @@ pub struct SysRegs {
     pub csselr_el1: u64,
 }
 
-/// ID_AA64MMFR0_EL1 (Arm ARM D17.2.64): PARange 0b0100 (44 bits), ASIDBits 0b0010 (16),
+/// ID_AA64MMFR0_EL1: PARange 0b0100 (44 bits), ASIDBits 0b0010 (16),
 /// SNSMem 1, TGran16 1 (supported), TGran64 0 and TGran4 0 (supported).
 pub const ID_AA64MMFR0_EL1: u64 = 0x0000_0000_0010_1024;
 

@@ -267,7 +267,7 @@ pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
             }
             Flow::Next
         }
-        // TLBI (C5.5): CRm 3 the Inner Shareable forms, CRm 7 the local ones.
+        // TLBI: CRm 3 the Inner Shareable forms, CRm 7 the local ones.
         (0, 8, 3, _) | (0, 8, 7, _) if cpu.s.el > 0 => {
             let xt = cpu.s.xr(f.rt);
             let Some(op) = TlbiOp::decode(f.op2, xt, cpu.asid_mask()) else {

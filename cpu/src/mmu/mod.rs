@@ -90,7 +90,7 @@ impl Cpu {
     }
 
     /// AT S1E1R/W, S1E0R/W: translates `va` as a read or write at EL0 or EL1 and returns
-    /// the PAR_EL1 value (Arm ARM C5.5, D17.2.100).
+    /// the PAR_EL1 value (Arm ARM D17.2.100).
     pub fn address_translate(&self, m: &mut Mem<'_>, va: u64, el0: bool, write: bool) -> u64 {
         let bit = if write { perm::W1 } else { perm::R1 };
         let need = if el0 { bit << perm::EL0_SHIFT } else { bit };

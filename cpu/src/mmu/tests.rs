@@ -1,5 +1,5 @@
 //! MMU tests: page tables built by hand in test RAM, table indices worked out from the VA
-//! bit ranges of the Arm ARM's granule tables (D4.2.5 / D8.2), expected syndromes from
+//! bit ranges of the Arm ARM's granule tables (D4.2.5 in the v8.0 edition), expected syndromes from
 //! ESR_EL1 (D17.2.37) and PAR_EL1 (D17.2.100).
 
 use super::walk::{desc, sctlr, tcr};

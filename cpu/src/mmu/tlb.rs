@@ -5,8 +5,8 @@
 //! caches one 4 KiB piece of a translation (of a page or block of any size) with the
 //! permissions of both ELs, and is tagged with the ASID unless it is global.
 //!
-//! What may be cached and until when is the Arm ARM's (D8.16 / v8.0 D4.7, "Translation
-//! Lookaside Buffers"): any translation may stay cached until a TLBI removes it, entries
+//! What may be cached and until when is the Arm ARM's ("Translation Lookaside Buffers",
+//! in chapter D4 of the v8.0 edition): any translation may stay cached until a TLBI removes it, entries
 //! of another ASID must not be used, faults are never cached. Dropping entries at any
 //! time is allowed, which is what a full flush or an eviction does.
 //!
@@ -64,7 +64,7 @@ fn slot(va: u64) -> usize {
     (va >> TLB_PAGE_SHIFT) as usize & (TLB_ENTRIES - 1)
 }
 
-/// A TLB maintenance operation (TLBI, Arm ARM C5.5), with its operand decoded.
+/// A TLB maintenance operation (the TLBI system instructions), with its operand decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlbiOp {
     /// VMALLE1: everything.
@@ -321,7 +321,7 @@ mod tests {
 
     #[test]
     fn tlbi_decodes_asid_and_va_fields() {
-        // Xt: ASID in 63:48, VA[55:12] in 43:0 (Arm ARM C5.5, "TLB maintenance").
+        // Xt: ASID in 63:48, VA[55:12] in 43:0 (the TLBI VAE1 operand).
         let xt = 0x0042_0000_0000_0000 | (0xffff_8000_1234_5000u64 >> 12) & ((1 << 44) - 1);
         assert_eq!(
             TlbiOp::decode(1, xt, 0xffff),

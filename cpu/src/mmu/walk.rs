@@ -1,8 +1,8 @@
 //! The stage 1 translation of the EL1&0 regime (VMSAv8-64): the translation table walk for
 //! the 4 KiB, 16 KiB and 64 KiB granules, and the flat mapping with the MMU off.
 //!
-//! Follows the Armv8.0 pseudocode of the Arm ARM (D4.2.10 in the v8.0 edition, D8 in later
-//! ones): `AArch64.TranslationTableWalk`, `AArch64.TranslateAddressS1Off`, and the access
+//! Follows the Armv8.0 pseudocode of the Arm ARM (D4.2.10 in the v8.0 edition; chapter D8
+//! of later ones): `AArch64.TranslationTableWalk`, `AArch64.TranslateAddressS1Off`, and the access
 //! permission rules of `AArch64.CheckPermission` (D4.4.1), with no stage 2 (no EL2), no
 //! hardware Access flag or dirty state update (those are v8.1), and Non-secure state only.
 //! The walk reads descriptors from physical memory and never changes anything.
@@ -56,7 +56,7 @@ pub mod desc {
     pub const AP_TABLE_RO: u64 = 1 << 62;
 }
 
-/// TCR_EL1 fields (Arm ARM D17.2.131).
+/// TCR_EL1 fields (Arm ARM, TCR_EL1 register description).
 pub mod tcr {
     pub const T0SZ_SHIFT: u32 = 0;
     pub const EPD0: u64 = 1 << 7;
@@ -83,7 +83,7 @@ pub mod tcr {
     pub const IPS_44: u64 = 0b100;
 }
 
-/// SCTLR_EL1 bits the MMU reads (Arm ARM D17.2.118).
+/// SCTLR_EL1 bits the MMU reads (Arm ARM D17.2.118, as system.rs).
 pub mod sctlr {
     /// M: stage 1 translation enabled.
     pub const M: u64 = 1 << 0;
