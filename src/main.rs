@@ -140,6 +140,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     match machine.run() {
         Ok(RunEnd::PowerOff) => Ok(ExitCode::SUCCESS),
+        Ok(RunEnd::Quit) => {
+            eprintln!("armvirt: terminated from the console (Ctrl-A x)");
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(RunEnd::Reset) => {
             eprintln!("armvirt: the guest asked for a reset (PSCI SYSTEM_RESET); stopping");
             Ok(ExitCode::from(EXIT_RESET))
@@ -181,6 +185,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// A bug must still end with one line, not a backtrace.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        armvirt_machine::terminal::restore_now();
         let payload = info.payload();
         let what = payload
             .downcast_ref::<&str>()
