@@ -114,16 +114,11 @@ impl ConsoleInput {
     /// Moves waiting input into the UART while its FIFO has room. Returns whether any
     /// byte was delivered.
     pub fn pump(&mut self, uart: &Mutex<Pl011>) -> bool {
-        if let Some(rx) = &self.rx {
-            loop {
-                match rx.try_recv() {
-                    Ok(b) => self.accept(b),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.rx = None;
-                        break;
-                    }
-                }
+        while let Some(rx) = &self.rx {
+            match rx.try_recv() {
+                Ok(b) => self.accept(b),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.rx = None,
             }
         }
         if self.pending.is_empty() {
