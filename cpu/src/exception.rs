@@ -108,6 +108,18 @@ impl Cpu {
     /// Takes an asynchronous exception (IRQ, FIQ, SError) whose return address is `pc`.
     pub fn take_interrupt(&mut self, kind: u64) {
         let pc = self.s.pc;
+        crate::log!(
+            crate::log::Category::Int,
+            "vCPU {}: {} at pc {:#018x} (EL{})",
+            self.index,
+            match kind {
+                vector::IRQ => "IRQ",
+                vector::FIQ => "FIQ",
+                _ => "SError",
+            },
+            pc,
+            self.s.el
+        );
         self.enter_el1(pc, kind);
     }
 

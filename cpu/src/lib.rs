@@ -13,6 +13,7 @@ pub mod exec;
 pub mod insn;
 pub mod interp;
 pub mod irq;
+pub mod log;
 pub mod mem;
 pub mod monitor;
 pub mod state;
