@@ -707,3 +707,42 @@ cpu_test! {
         assert_eq!((t.cpu.sys.esr_el1, t.cpu.sys.elr_el1), (esr(ec::UNKNOWN, 0), CODE));
     }
 }
+
+// ── Through the load/store instructions ───────────────────────────────────────────────
+
+cpu_test! {
+    fn ldr_and_str_through_a_4k_walk(t) {
+        setup_4k(&mut t, page(DATA, NORMAL));
+        t.write_u64(DATA + 0x18, 0xfeed_f00d);
+        t.set_x(1, VA_4K + 0x18);
+        run(&mut t, &a64!(; ldr x0, [x1] ; str x0, [x1, 8]));
+        assert_eq!(t.x(0), 0xfeed_f00d);
+        assert_eq!(t.read_u64(DATA + 0x20), 0xfeed_f00d);
+        // A load that misses: a data abort without WnR, FAR the load's address.
+        set(&mut t, L3, 5, 0);
+        t.set_x(1, VA_4K + 0x1010);
+        run(&mut t, &a64!(; nop ; ldr x0, [x1]));
+        assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, translation(3)));
+        assert_eq!((t.cpu.sys.far_el1, t.cpu.sys.elr_el1), (VA_4K + 0x1010, CODE + 4));
+    }
+
+    fn ldtr_and_sttr_at_el1_check_el0_permissions(t) {
+        setup_4k(&mut t, page(DATA, NORMAL));
+        t.write_u64(DATA, 0x11);
+        t.set_x(1, VA_4K);
+        // LDR may read the EL1-only page; LDTR may not.
+        run(&mut t, &a64!(; ldr x0, [x1] ; ldtr x2, [x1]));
+        assert_eq!(t.x(0), 0x11);
+        assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, permission(3)));
+        assert_eq!((t.cpu.sys.far_el1, t.cpu.sys.elr_el1), (VA_4K, CODE + 4));
+        // Read-only at both ELs, readable at EL0: LDTR reads, STTR faults with WnR.
+        set(&mut t, L3, 4, page(DATA, NORMAL | desc::AP_EL0 | desc::AP_RO));
+        t.cpu.tlb.apply(TlbiOp::All);
+        t.cpu.sys.esr_el1 = 0;
+        t.set_x(3, 0x22);
+        run(&mut t, &a64!(; ldtr x2, [x1] ; sttr x3, [x1, 8]));
+        assert_eq!(t.x(2), 0x11);
+        assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, WNR | permission(3)));
+        assert_eq!(t.read_u64(DATA + 8), 0);
+    }
+}
