@@ -207,12 +207,8 @@ fn load_as(
     }
 }
 
-/// Mem[va, size] = v for a store.
-pub fn store(cpu: &mut Cpu, m: &mut Mem<'_>, va: u64, size: u8, v: u128) -> Result<(), Exception> {
-    store_as(cpu, m, va, size, v, Access::Write)
-}
-
-/// A store of kind `acc`: `Write`, or `WriteUnpriv` for STTR and friends (at most 8 bytes).
+/// Mem[va, size] = v for a store of kind `acc`: `Write`, or `WriteUnpriv` for STTR and
+/// friends (at most 8 bytes).
 fn store_as(
     cpu: &mut Cpu,
     m: &mut Mem<'_>,
