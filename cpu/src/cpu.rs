@@ -2,7 +2,7 @@
 //! bookkeeping the executors need (instruction count, pending interrupt lines).
 
 use crate::state::CpuState;
-use crate::sysreg::SysRegs;
+use crate::sysreg::{SysRegExt, SysRegs};
 
 /// The A72's identity (cortex-A72 TRM, MIDR_EL1: r0p3).
 pub const MIDR_CORTEX_A72: u64 = 0x410f_d083;
@@ -17,6 +17,8 @@ pub struct Cpu {
     /// Interrupt request lines, driven by the interrupt controller.
     pub irq_line: bool,
     pub fiq_line: bool,
+    /// System registers the machine adds (the GICv3 CPU interface), if any.
+    pub sysreg_ext: Option<Box<dyn SysRegExt>>,
 }
 
 impl Cpu {
@@ -29,6 +31,7 @@ impl Cpu {
             icount: 0,
             irq_line: false,
             fiq_line: false,
+            sysreg_ext: None,
         }
     }
 }
