@@ -204,11 +204,7 @@ pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
 /// The machine's extension registers for an encoding the table lacks ([`sysreg::SysRegExt`]):
 /// UNDEFINED at EL0 (they are all EL1 registers); an encoding nobody provides stops the
 /// machine with a diagnostic, as before.
-fn ext_access<'c>(
-    cpu: &'c mut Cpu,
-    enc: u16,
-    i: Insn,
-) -> Result<&'c mut dyn sysreg::SysRegExt, Flow> {
+fn ext_access(cpu: &mut Cpu, enc: u16, i: Insn) -> Result<&mut dyn sysreg::SysRegExt, Flow> {
     let el = cpu.s.el;
     let pc = cpu.s.pc;
     match cpu.sysreg_ext.as_deref_mut() {
