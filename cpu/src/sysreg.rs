@@ -167,7 +167,7 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
 };
 
 /// System registers the machine provides beyond [`SYSREGS`], by encoding: the GICv3 CPU
-/// interface's ICC_* registers (GIC architecture specification, IHI 0069, §12.2), which
+/// interface's ICC_* registers (GIC architecture specification, IHI 0069, chapter 12), which
 /// live in the interrupt controller rather than the core. The machine plugs one into each
 /// vCPU ([`Cpu::sysreg_ext`]); MRS and MSR consult it for encodings the table lacks.
 ///

@@ -1,12 +1,16 @@
 //! The life cycle of one interrupt — inactive, pending, active, active and pending — and
 //! the choice of the highest priority pending interrupt for a CPU, shared by GICv2 and
-//! GICv3 (IHI 0048B §3.2, "General handling of interrupts", and §1.4.2, "Models for
+//! GICv3 (IHI 0048B §3.2, "General handling of interrupts", and §1.4, "Models for
 //! handling interrupts"; IHI 0069 §4.1, "Interrupt lifecycle").
 //!
 //! SPIs have one state in the distributor; SGIs and PPIs have one per CPU (the banked
 //! registers of GICv2's distributor, GICv3's redistributors).
 
 use super::{NUM_IRQS, PRIVATE_COUNT, SGI_COUNT, SPI_BASE};
+
+/// Int_config[1] of a GICD_ICFGR field: edge-triggered (IHI 0048B §4.3.13; IHI 0069
+/// GICD_ICFGR<n>).
+pub const ICFGR_EDGE: u32 = 0b10;
 
 /// One interrupt's state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,7 +46,7 @@ impl Irq {
     ///
     /// A level-sensitive interrupt is pending while its line is asserted, or while
     /// software has set it pending; an edge-triggered one from the edge until it is
-    /// acknowledged or cleared (IHI 0048B §3.2.4, "Interrupt handling state machine";
+    /// acknowledged or cleared (IHI 0048B §3.2, "Interrupt handling state machine";
     /// IHI 0069 §4.1.2). Tests: `v2::state::tests::level_interrupt_stays_pending_while_asserted`,
     /// `v2::state::tests::edge_interrupt_is_pending_once_per_rising_edge`.
     pub fn pending(&self) -> bool {
@@ -61,7 +65,7 @@ impl Irq {
     /// (bit 0 Group 0, bit 1 Group 1): enabled, pending and not active.
     ///
     /// An active interrupt is not forwarded again until it is deactivated, even when it is
-    /// also pending (IHI 0048B §3.2.4; IHI 0069 §4.1.2). Test:
+    /// also pending (IHI 0048B §3.2, "Interrupt handling state machine"; IHI 0069 §4.1.2). Test:
     /// `v2::state::tests::active_interrupt_is_not_signalled_again_after_priority_drop`.
     fn candidate(&self, groups: u8) -> bool {
         self.enabled && self.pending() && !self.active && groups & group_bit(self.group1) != 0
@@ -164,6 +168,24 @@ impl Irqs {
         }
     }
 
+    /// GICD_ICFGR word `n` (GICR_ICFGR0/1 for n = 0, 1): Int_config[1] — edge-triggered —
+    /// of interrupts 16n to 16n + 15 in bits 2i + 1; Int_config[0] is reserved.
+    pub fn icfgr(&self, cpu: usize, n: u32) -> u32 {
+        (0..16).fold(0, |v, i| match self.get(cpu, 16 * n + i) {
+            Some(irq) if irq.edge => v | ICFGR_EDGE << (2 * i),
+            _ => v,
+        })
+    }
+
+    /// Writes GICD_ICFGR word `n` (the caller refuses the read-only SGI word).
+    pub fn set_icfgr(&mut self, cpu: usize, n: u32, value: u32) {
+        for i in 0..16 {
+            if let Some(irq) = self.get_mut(cpu, 16 * n + i) {
+                irq.edge = value & ICFGR_EDGE << (2 * i) != 0;
+            }
+        }
+    }
+
     /// The highest priority interrupt forwarded to `cpu`, considering the groups enabled
     /// in `groups` (bit 0 Group 0, bit 1 Group 1).
     ///
@@ -171,7 +193,7 @@ impl Irqs {
     /// INTID wins (the specifications leave the choice IMPLEMENTATION DEFINED; QEMU picks
     /// the lowest). An SPI is a candidate for the CPUs it is routed to, and once one of
     /// them acknowledges it, it is active and no longer a candidate for the others — the
-    /// 1-N model (IHI 0048B §1.4.2; IHI 0069 §4.1.2). Tests:
+    /// 1-N model (IHI 0048B §1.4, "Models for handling interrupts"; IHI 0069 §1.2.3). Tests:
     /// `v2::state::tests::lowest_intid_wins_between_equal_priorities`,
     /// `v2::state::tests::spi_for_two_cpus_is_taken_by_one`.
     pub fn highest_pending(&self, cpu: usize, groups: u8) -> Option<Hppi> {

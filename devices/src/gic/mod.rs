@@ -7,9 +7,9 @@
 //!   system registers; a single Security state (GICD_CTLR.DS = 1), no LPIs or ITS.
 //!
 //! What the two versions share lives here: interrupt numbering, the life cycle of one
-//! interrupt ([`irq`]), the CPU interface's priority logic ([`priority`]), register frames
-//! as tables ([`regs`]) and the handle through which the machine and the devices reach a
-//! GIC ([`shared`]).
+//! interrupt (`irq`), the CPU interface's priority logic (`priority`), register frames
+//! as tables (`regs`) and the handle through which the machine and the devices reach a
+//! GIC (`shared`).
 //!
 //! How the machine uses a GIC (either version; see [`v2::GicV2`] and [`v3::GicV3`]):
 //! - create it for `n` vCPUs and map its register frames (each an [`crate::MmioDevice`]);

@@ -92,7 +92,7 @@ impl CpuPriority {
     /// The group priority of priority `prio` in `group1`'s group: the bits above the
     /// binary point. Group 1 uses the Group 1 binary point less one — GICC_ABPR and
     /// ICC_BPR1_EL1 count one higher than GICC_BPR — unless CBPR makes Group 0's apply
-    /// (IHI 0048B §3.3.3, "Priority grouping"; IHI 0069 §4.8, GroupBits() pseudocode).
+    /// (IHI 0048B §3.3, "Priority grouping"; IHI 0069 §4.8, GroupBits() pseudocode).
     /// Test: `v2::state::tests::binary_point_limits_preemption_to_group_priority`.
     pub fn group_priority(&self, prio: u8, group1: bool) -> u8 {
         let bpr = if group1 && !self.cbpr {
@@ -115,7 +115,7 @@ impl CpuPriority {
 
     /// Whether `h` may be signalled and acknowledged: its priority is higher than the
     /// priority mask, and its group priority higher than the running priority — the
-    /// preemption rule (IHI 0048B §3.3.1, "Preemption", and §3.3.2, "Priority masking";
+    /// preemption rule (IHI 0048B §3.3, "Preemption" and "Priority masking";
     /// IHI 0069 §4.8). Tests: `v2::state::tests::pmr_masks_interrupts_of_equal_or_lower_priority`,
     /// `v2::state::tests::running_priority_blocks_all_but_higher_priorities`.
     pub fn preempts(&self, h: &Hppi) -> bool {
@@ -147,7 +147,7 @@ impl CpuPriority {
 
     /// Priority drop for an interrupt of `group1`'s group: clears that group's highest
     /// active priority bit (as QEMU does; software must drop priorities in the reverse
-    /// order of acknowledgement, IHI 0048B §3.2.1, "Priority drop and interrupt
+    /// order of acknowledgement, IHI 0048B §3.2, "Priority drop and interrupt
     /// deactivation"). Returns false when the group had nothing active.
     pub fn drop_priority(&mut self, group1: bool) -> bool {
         let words = self.model.apr_words();

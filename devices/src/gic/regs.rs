@@ -7,7 +7,7 @@
 //! unaligned access, is `BadSize`.
 //!
 //! Widths follow the GIC specifications' access rules (IHI 0048B §4.1, "About the
-//! programmers' model"; IHI 0069 §12.1, the programmers' model's access rules): registers are 32-bit and word-accessible; those holding
+//! programmers' model"; IHI 0069 chapter 12, "Programmers' Model"): registers are 32-bit and word-accessible; those holding
 //! byte fields (IPRIORITYR, ITARGETSR, CPENDSGIR, SPENDSGIR) are also byte-accessible;
 //! 64-bit registers (GICD_IROUTER, GICR_TYPER) take doubleword or word accesses.
 
@@ -19,6 +19,8 @@ pub enum Rw {
     ReadOnly,
     WriteOnly,
     ReadWrite,
+    /// Present but accessible neither way (an unimplemented ICC_APnR<n>_EL1).
+    Neither,
 }
 
 /// The width of a row's registers, which fixes the access sizes they take.
@@ -110,6 +112,7 @@ pub fn decode<R: Copy>(
         Rw::ReadWrite => true,
         Rw::ReadOnly => !write,
         Rw::WriteOnly => write,
+        Rw::Neither => false,
     };
     if !allowed {
         return Err(DeviceError::BadOffset { offset });

@@ -171,10 +171,6 @@ pub const GICD_TYPER_CPUNUMBER_SHIFT: u32 = 5;
 /// GICD_IIDR as QEMU's arm_gic reports it: Implementer ARM, product and revision 0.
 pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
 
-// GICD_ICFGR (§4.3.13): Int_config[1] of each two-bit field selects edge-triggered;
-// Int_config[0] is reserved in GICv2.
-pub const ICFGR_EDGE: u32 = 0b10;
-
 // GICD_SGIR (§4.3.15).
 pub const SGIR_INTID_MASK: u32 = 0xf;
 pub const SGIR_TARGET_LIST_SHIFT: u32 = 16;

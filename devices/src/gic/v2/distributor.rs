@@ -61,7 +61,7 @@ impl GicV2State {
                     self.targets(cpu, id as u32)
                 }))
             }
-            Gicd::Icfgr => self.icfgr(cpu, hit.word()),
+            Gicd::Icfgr => irqs.icfgr(cpu, hit.word()),
             Gicd::Cpendsgir | Gicd::Spendsgir => {
                 let sources = &self.cpus[cpu].sgi_sources;
                 return Ok(regs::read_bytes(hit.at, size, |sgi| sources[sgi as usize]));
@@ -168,14 +168,6 @@ impl GicV2State {
         Ok(())
     }
 
-    /// GICD_ICFGR word `n`: Int_config[1] (edge) of sixteen interrupts (§4.3.13).
-    fn icfgr(&self, cpu: usize, n: u32) -> u32 {
-        (0..16).fold(0, |v, i| match self.irqs.get(cpu, 16 * n + i) {
-            Some(irq) if irq.edge => v | ICFGR_EDGE << (2 * i),
-            _ => v,
-        })
-    }
-
     /// Writes GICD_ICFGR word `n`. GICD_ICFGR0 (SGIs, always edge-triggered) is read-only;
     /// GICD_ICFGR1 configures the writer's own PPIs (programmable here, as in QEMU — the
     /// architecture leaves it IMPLEMENTATION DEFINED, §4.3.13); the rest configure SPIs.
@@ -187,15 +179,10 @@ impl GicV2State {
         n: u32,
         value: u32,
     ) -> Result<(), DeviceError> {
-        let first = 16 * n;
-        if first < SGI_COUNT {
+        if 16 * n < SGI_COUNT {
             return Err(DeviceError::BadOffset { offset });
         }
-        for i in 0..16 {
-            if let Some(irq) = self.irqs.get_mut(cpu, first + i) {
-                irq.edge = value & ICFGR_EDGE << (2 * i) != 0;
-            }
-        }
+        self.irqs.set_icfgr(cpu, n, value);
         Ok(())
     }
 }

@@ -193,7 +193,7 @@ impl GicV2State {
     ///
     /// Drops the running priority (clears the highest active priority of the
     /// interrupt's group) and, unless GICC_CTLR.EOImodeS splits the two, deactivates the
-    /// interrupt (§4.4.5, §3.2.1 "Priority drop and interrupt deactivation"). IDs that
+    /// interrupt (§4.4.5; §3.2, "Priority drop and interrupt deactivation"). IDs that
     /// name no interrupt (1020–1023 among them) are ignored, as is an EOI with nothing
     /// active and — GICC_AEOIR being for Group 1 — a Group 0 interrupt through
     /// GICC_AEOIR. Tests: `tests::spi_life_cycle_through_iar_and_eoir`,
