@@ -52,5 +52,5 @@ pub const INTID_SPURIOUS: u32 = 1023;
 pub const INTID_GROUP1_PENDING: u32 = 1022;
 
 /// The CPU interface identification value QEMU reports for ARM's GICs: JEP106 code 0x43B
-/// (ARM) in GICC_IIDR/GICD_IIDR bits [11:0].
+/// (ARM) in GICC_IIDR/GICD_IIDR bits `[11:0]`.
 pub const IIDR_ARM: u32 = 0x43b;

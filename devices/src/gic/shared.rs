@@ -58,6 +58,16 @@ impl<S: Model> Shared<S> {
         r
     }
 
+    /// Runs `f`, which reports whether it changed anything, and recomputes the CPU lines
+    /// only if it did: for inputs driven often with the same level.
+    pub fn change(&self, f: impl FnOnce(&mut S) -> bool) {
+        let mut s = self.lock();
+        if f(&mut s) {
+            s.update();
+            self.publish(&s);
+        }
+    }
+
     /// Runs `f` on the state without changing it.
     pub fn peek<T>(&self, f: impl FnOnce(&S) -> T) -> T {
         f(&self.lock())
@@ -94,11 +104,7 @@ impl<S: Model> Shared<S> {
     }
 
     pub fn set_spi(&self, spi: u32, level: bool) {
-        let mut s = self.lock();
-        if s.set_spi(spi, level) {
-            s.update();
-            self.publish(&s);
-        }
+        self.change(|s| s.set_spi(spi, level));
     }
 }
 

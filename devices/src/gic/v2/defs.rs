@@ -185,7 +185,7 @@ pub const SGIR_FILTER_SELF: u32 = 2;
 
 /// The identification registers from 0xFD0 (PIDR4–7, PIDR0–3, CIDR0–3) as QEMU's GICv2
 /// reports them: PIDR2 = 0x2B says architecture revision 2 (§4.3, "Identification
-/// registers": ArchRev is PIDR2[7:4]).
+/// registers": ArchRev is `PIDR2[7:4]`).
 pub const GICD_ID: [u32; 12] = [
     0x04, 0x00, 0x00, 0x00, 0x90, 0xb4, 0x2b, 0x00, 0x0d, 0xf0, 0x05, 0xb1,
 ];

@@ -106,7 +106,7 @@ impl GicV2 {
     /// the per-CPU lines, such as the generic timer's. Lines that do not exist are
     /// ignored.
     pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
-        self.shared.with(|s| s.set_ppi(cpu, ppi, level));
+        self.shared.change(|s| s.set_ppi(cpu, ppi, level));
     }
 
     /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.

@@ -104,7 +104,7 @@ impl GicV2State {
         }
     }
 
-    /// `id` with, for an SGI, its lowest pending requester in bits [12:10] (the CPUID
+    /// `id` with, for an SGI, its lowest pending requester in bits `[12:10]` (the CPUID
     /// field of GICC_IAR and GICC_HPPIR, §4.4.4).
     fn with_source(&self, cpu: usize, id: u32) -> u32 {
         match self.cpus[cpu].sgi_sources.get(id as usize) {
@@ -141,7 +141,7 @@ impl GicV2State {
     /// (§4.4.4, §4.4.9, §3.2 "Special interrupt numbers"). Acknowledging clears the
     /// pending latch: a level-sensitive interrupt whose line is still high stays pending
     /// (active and pending). For an SGI the lowest requester is acknowledged and
-    /// returned in bits [12:10]; the others stay pending. Tests:
+    /// returned in bits `[12:10]`; the others stay pending. Tests:
     /// `tests::spi_life_cycle_through_iar_and_eoir`, `tests::spurious_when_nothing_is_pending`,
     /// `tests::group1_needs_ackctl_or_the_aliased_register`,
     /// `tests::sgi_from_two_requesters_is_acknowledged_once_per_requester`.

@@ -179,6 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn a_vcpu_acknowledges_and_ends_an_interrupt_through_mrs_and_msr() {
+        use armvirt_cpu::testing::{Executor, TestCpu, RAM_BASE};
+        let r = Rig::enabled(1);
+        r.group1(0, 40);
+        r.enable(0, 40);
+        r.gic.set_spi(8, true);
+        let mut t = TestCpu::new(Executor::Interpreter);
+        t.cpu.sysreg_ext = Some(Box::new(r.gic.cpu_interface(0)));
+        // mrs x0, ICC_IAR1_EL1 ; mrs x1, ICC_RPR_EL1 ; msr ICC_EOIR1_EL1, x0
+        t.load_words(RAM_BASE, &[0xd538_cc00, 0xd538_cb61, 0xd518_cc20]);
+        t.run();
+        assert_eq!(t.x(0), 40);
+        assert_eq!(t.x(1), 0, "running priority of the acknowledged interrupt");
+        assert_eq!(r.icc_r(0, Icc::Rpr), 0xff, "the EOI dropped it");
+        assert_eq!(r.lines(0), (true, false), "level still high: pending again");
+    }
+
+    #[test]
     fn wrong_directions_and_absent_registers_are_undefined() {
         let r = Rig::new(1);
         let mut icc = r.gic.cpu_interface(0);

@@ -91,10 +91,14 @@ impl GicV3 {
     }
 
     /// The ICC_* system registers of CPU `cpu`, to plug into that vCPU.
+    ///
+    /// # Panics
+    /// If there is no CPU `cpu` (a machine wiring error).
     pub fn cpu_interface(&self, cpu: usize) -> IccRegs {
+        assert!(cpu < self.num_cpus(), "no CPU {} on this GICv3", cpu);
         IccRegs {
             gic: self.shared.clone(),
-            cpu: cpu.min(self.num_cpus() - 1),
+            cpu,
         }
     }
 
@@ -110,7 +114,7 @@ impl GicV3 {
 
     /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`. Lines that do not exist are ignored.
     pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
-        self.shared.with(|s| s.set_ppi(cpu, ppi, level));
+        self.shared.change(|s| s.set_ppi(cpu, ppi, level));
     }
 
     /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.

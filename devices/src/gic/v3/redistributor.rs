@@ -109,8 +109,8 @@ impl GicV3State {
         Ok(())
     }
 
-    /// GICR_TYPER: the CPU's affinity (Aff3.Aff2.Aff1.Aff0 in [63:32]), its number in
-    /// [23:8], and Last on the final redistributor of the region, which is how software
+    /// GICR_TYPER: the CPU's affinity (Aff3.Aff2.Aff1.Aff0 in `[63:32]`), its number in
+    /// `[23:8]`, and Last on the final redistributor of the region, which is how software
     /// finds the redistributor of a CPU (GICR_TYPER). Test:
     /// `tests::typer_gives_affinity_number_and_last`.
     fn gicr_typer(&self, cpu: usize) -> u64 {

@@ -15,7 +15,7 @@ use crate::gic::{INTID_SPURIOUS, NUM_IRQS, PPI_BASE, PPI_COUNT, SPI_BASE};
 pub const PRIORITY: PriorityModel = PriorityModel { bits: 5 };
 
 /// The affinity QEMU's virt machine gives vCPU `cpu` with a GICv3 — Aff0 counts 16 CPUs,
-/// then Aff1 — in MPIDR_EL1's layout (Aff3 in [39:32], Aff2, Aff1, Aff0 in [23:0]), which
+/// then Aff1 — in MPIDR_EL1's layout (Aff3 in `[39:32]`, Aff2, Aff1, Aff0 in `[23:0]`), which
 /// GICD_IROUTER shares. The machine should give each vCPU this MPIDR affinity.
 pub const fn cpu_affinity(cpu: usize) -> u64 {
     (((cpu / 16) << 8) | (cpu % 16)) as u64
