@@ -15,8 +15,8 @@
 //! - create it for `n` vCPUs and map its register frames (each an [`crate::MmioDevice`]);
 //! - give each device an [`SpiLine`] for its SPI, drive per-CPU lines (the timer's PPIs)
 //!   with `set_ppi`;
-//! - after running vCPUs, call `take_changed()` and, when it is true, copy
-//!   `cpu_lines(cpu)` (IRQ, FIQ) into each vCPU's input lines.
+//! - `connect_cpu(i, cpu.lines.clone())` each vCPU's interrupt inputs, which the GIC then
+//!   drives at every change (or poll: `take_changed()`, then `cpu_lines(i)`).
 
 pub mod v2;
 pub mod v3;

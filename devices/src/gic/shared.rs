@@ -1,12 +1,14 @@
 //! How the machine, the devices and the GIC's register frames reach one GIC: its state
 //! behind a mutex (everything runs on the machine's one host thread, so the lock is never
 //! contended; it only makes the handle `Send`), and its outputs — each CPU's IRQ and FIQ
-//! lines and a "changed" flag — in atomics the machine can poll without locking.
+//! lines and a "changed" flag — in atomics the machine can poll without locking. A vCPU's
+//! [`IrqLines`] connected to the GIC are driven directly on every change.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::IrqLine;
+use armvirt_cpu::IrqLines;
 
 const LINE_IRQ: u8 = 1;
 const LINE_FIQ: u8 = 2;
@@ -27,6 +29,8 @@ pub struct Shared<S> {
     state: Mutex<S>,
     lines: Vec<AtomicU8>,
     changed: AtomicBool,
+    /// Each CPU's input lines, once the machine connects them.
+    cpus: Mutex<Vec<Option<Arc<IrqLines>>>>,
     /// The vCPU whose accesses the memory-mapped frames are seeing (QEMU's
     /// `current_cpu`): the machine sets it when it switches vCPUs.
     current_cpu: AtomicUsize,
@@ -35,10 +39,12 @@ pub struct Shared<S> {
 impl<S: Model> Shared<S> {
     pub fn new(state: S) -> Arc<Self> {
         let lines = (0..state.num_cpus()).map(|_| AtomicU8::new(0)).collect();
+        let cpus = Mutex::new(vec![None; state.num_cpus()]);
         Arc::new(Shared {
             state: Mutex::new(state),
             lines,
             changed: AtomicBool::new(false),
+            cpus,
             current_cpu: AtomicUsize::new(0),
         })
     }
@@ -79,7 +85,28 @@ impl<S: Model> Shared<S> {
             let v = if irq { LINE_IRQ } else { 0 } | if fiq { LINE_FIQ } else { 0 };
             if slot.swap(v, Ordering::Relaxed) != v {
                 self.changed.store(true, Ordering::Release);
+                self.drive(cpu, irq, fiq);
             }
+        }
+    }
+
+    fn drive(&self, cpu: usize, irq: bool, fiq: bool) {
+        let cpus = self.cpus.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Some(lines)) = cpus.get(cpu) {
+            lines.set_irq(irq);
+            lines.set_fiq(fiq);
+        }
+    }
+
+    /// Connects `cpu`'s input lines: from now on the GIC drives their IRQ and FIQ, starting
+    /// with their current levels. Out-of-range CPUs are ignored.
+    pub fn connect(&self, cpu: usize, lines: Arc<IrqLines>) {
+        let (irq, fiq) = self.lines(cpu);
+        lines.set_irq(irq);
+        lines.set_fiq(fiq);
+        let mut cpus = self.cpus.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = cpus.get_mut(cpu) {
+            *slot = Some(lines);
         }
     }
 

@@ -16,14 +16,15 @@
 //! bus.map(VIRT_GICC_BASE, GICC_SIZE, Box::new(gic.cpu_interface()));
 //! let uart = Pl011::new(.., Box::new(gic.spi_line(1)));   // interrupts = <0 1 4>
 //! gic.set_ppi(cpu, 14, timer_asserted);                   // <1 14 ..>: INTID 30
+//! for (i, cpu) in cpus.iter().enumerate() {
+//!     gic.connect_cpu(i, cpu.lines.clone());              // IRQ/FIQ driven from now on
+//! }
 //! // run loop:
 //! gic.set_current_cpu(i);  // before running vCPU i
-//! if gic.take_changed() {
-//!     for (i, cpu) in cpus.iter_mut().enumerate() {
-//!         (cpu.irq_line, cpu.fiq_line) = gic.cpu_lines(i);
-//!     }
-//! }
 //! ```
+//!
+//! Instead of connecting the vCPUs' lines, a run loop may poll: when
+//! `gic.take_changed()`, read `gic.cpu_lines(i)` for each vCPU.
 
 mod cpu_interface;
 pub mod defs;
@@ -39,6 +40,7 @@ pub use state::{CpuInterfaceState, GicV2State};
 
 use super::shared::Shared;
 use super::SpiLine;
+use armvirt_cpu::IrqLines;
 
 /// A handle on one GICv2; clones share the GIC.
 #[derive(Clone)]
@@ -107,6 +109,13 @@ impl GicV2 {
     /// ignored.
     pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
         self.shared.change(|s| s.set_ppi(cpu, ppi, level));
+    }
+
+    /// Connects vCPU `cpu`'s interrupt inputs (`cpu.lines`): the GIC drives their IRQ and
+    /// FIQ from now on, at every change, so the run loop need not copy
+    /// [`cpu_lines`](Self::cpu_lines) itself.
+    pub fn connect_cpu(&self, cpu: usize, lines: Arc<IrqLines>) {
+        self.shared.connect(cpu, lines);
     }
 
     /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.
@@ -255,6 +264,29 @@ mod tests {
         line.set_level(false);
         r.cpu_w(0, GICC_EOIR, 33);
         assert_eq!(r.lines(0), (false, false));
+    }
+
+    #[test]
+    fn connected_vcpu_lines_follow_the_gic() {
+        let r = Rig::enabled(2);
+        r.enable(0, 40);
+        r.route(40, 0b10);
+        r.gic.set_spi(8, true);
+        let lines: Vec<_> = (0..2).map(|_| armvirt_cpu::IrqLines::new()).collect();
+        lines[1].set_serror(true);
+        for (i, l) in lines.iter().enumerate() {
+            r.gic.connect_cpu(i, l.clone());
+        }
+        assert!(
+            !lines[0].irq() && lines[1].irq(),
+            "current levels on connection"
+        );
+        r.cpu_w(0, GICC_CTLR, GICC_CTLR_ENABLE_GRP0 | GICC_CTLR_FIQ_EN);
+        r.cpu_w(1, GICC_CTLR, GICC_CTLR_ENABLE_GRP0 | GICC_CTLR_FIQ_EN);
+        assert!(!lines[1].irq() && lines[1].fiq());
+        assert!(lines[1].serror(), "SError is not the GIC's");
+        assert_eq!(r.cpu_r(1, GICC_IAR), 40);
+        assert!(!lines[1].irq() && !lines[1].fiq());
     }
 
     #[test]

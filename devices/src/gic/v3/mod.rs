@@ -15,12 +15,12 @@
 //! bus.map(VIRT_GICD_BASE, GICD_SIZE, Box::new(gic.distributor()));
 //! bus.map(VIRT_GICR_BASE, gic.redistributors_size(), Box::new(gic.redistributors()));
 //! for (i, cpu) in cpus.iter_mut().enumerate() {
-//!     // MPIDR_EL1 affinity from cpu_affinity(i); then the ICC_* registers:
+//!     // MPIDR_EL1 affinity from cpu_affinity(i); then the ICC_* registers and the lines:
 //!     cpu.sysreg_ext = Some(Box::new(gic.cpu_interface(i)));
+//!     gic.connect_cpu(i, cpu.lines.clone());
 //! }
 //! let uart = Pl011::new(.., Box::new(gic.spi_line(1)));
 //! gic.set_ppi(cpu, 14, timer_asserted);
-//! if gic.take_changed() { /* copy gic.cpu_lines(i) into each vCPU */ }
 //! ```
 
 mod cpu_interface;
@@ -41,6 +41,7 @@ pub use state::{cpu_affinity, CpuInterfaceState, GicV3State};
 
 use super::shared::Shared;
 use super::SpiLine;
+use armvirt_cpu::IrqLines;
 
 /// A handle on one GICv3; clones share the GIC.
 #[derive(Clone)]
@@ -115,6 +116,13 @@ impl GicV3 {
     /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`. Lines that do not exist are ignored.
     pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
         self.shared.change(|s| s.set_ppi(cpu, ppi, level));
+    }
+
+    /// Connects vCPU `cpu`'s interrupt inputs (`cpu.lines`): the GIC drives their IRQ and
+    /// FIQ from now on, at every change, so the run loop need not copy
+    /// [`cpu_lines`](Self::cpu_lines) itself.
+    pub fn connect_cpu(&self, cpu: usize, lines: Arc<IrqLines>) {
+        self.shared.connect(cpu, lines);
     }
 
     /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.
@@ -318,6 +326,19 @@ mod tests {
         line.set_level(false);
         r.icc_w(0, Icc::Eoir1, 33);
         assert_eq!(r.lines(0), (false, false));
+    }
+
+    #[test]
+    fn connected_vcpu_lines_follow_the_gic() {
+        let r = Rig::enabled(1);
+        let lines = armvirt_cpu::IrqLines::new();
+        r.gic.connect_cpu(0, lines.clone());
+        r.group1(0, 40);
+        r.enable(0, 40);
+        r.gic.set_spi(8, true);
+        assert!(lines.irq() && !lines.fiq());
+        assert_eq!(r.icc_r(0, Icc::Iar1), 40);
+        assert!(!lines.irq(), "dropped by the acknowledge, without polling");
     }
 
     #[test]
