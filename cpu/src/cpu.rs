@@ -4,7 +4,7 @@
 use crate::irq::IrqLines;
 use crate::mmu::Tlb;
 use crate::state::CpuState;
-use crate::sysreg::SysRegs;
+use crate::sysreg::{SysRegExt, SysRegs};
 use crate::timer::Timers;
 use std::sync::Arc;
 
@@ -28,6 +28,8 @@ pub struct Cpu {
     pub event: bool,
     /// Cached stage 1 translations (see `mmu/tlb.rs`).
     pub tlb: Tlb,
+    /// System registers the machine adds (the GICv3 CPU interface), if any.
+    pub sysreg_ext: Option<Box<dyn SysRegExt>>,
 }
 
 impl Cpu {
@@ -43,6 +45,7 @@ impl Cpu {
             timers: Timers::default(),
             event: false,
             tlb: Tlb::new(),
+            sysreg_ext: None,
         }
     }
 }

@@ -187,6 +187,25 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "CSSELR_EL1"  (3, 2, 0, 0, 0) @1 r: field!(csselr_el1), w: |c, v| c.sys.csselr_el1 = v & 0xf;
 };
 
+/// System registers the machine provides beyond [`SYSREGS`], by encoding: the GICv3 CPU
+/// interface's ICC_* registers (GIC architecture specification, IHI 0069, chapter 12), which
+/// live in the interrupt controller rather than the core. The machine plugs one into each
+/// vCPU ([`Cpu::sysreg_ext`]); MRS and MSR consult it for encodings the table lacks.
+///
+/// Every register it provides is accessible from EL1 only: at EL0 the core makes the
+/// access UNDEFINED without calling it, so a read with side effects (ICC_IAR1_EL1) cannot
+/// happen from EL0.
+pub trait SysRegExt: Send {
+    /// Whether `enc` is one of this extension's registers. Must not change any state.
+    fn provides(&self, enc: u16) -> bool;
+    /// MRS of a provided register; `None` when it cannot be read (a write-only
+    /// register), which is UNDEFINED.
+    fn read(&mut self, enc: u16) -> Option<u64>;
+    /// MSR of a provided register; `false` when it cannot be written (a read-only
+    /// register), which is UNDEFINED.
+    fn write(&mut self, enc: u16, value: u64) -> bool;
+}
+
 /// Finds a system register by its encoding.
 pub fn lookup(enc: u16) -> Option<&'static SysRegDef> {
     SYSREGS.iter().find(|r| r.enc == enc)

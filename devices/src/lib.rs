@@ -2,6 +2,7 @@
 //! [`MmioDevice`]: no threads, no file descriptors; the machine wires its interrupt line,
 //! its output and its input.
 
+pub mod gic;
 pub mod pl011;
 pub mod pl031;
 mod primecell;

@@ -157,10 +157,16 @@ pub fn mrs(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let f = SysFields::of(i);
     let enc = i.bits(20, 5) as u16;
     let Some(reg) = sysreg::lookup(enc) else {
-        return Flow::Exit(Exit::Unimplemented {
-            pc: cpu.s.pc,
-            insn: i.0,
-        });
+        return match ext_access(cpu, enc, i) {
+            Err(flow) => flow,
+            Ok(ext) => match ext.read(enc) {
+                Some(v) => {
+                    cpu.s.set_xr(f.rt, v);
+                    Flow::Next
+                }
+                None => super::undefined(),
+            },
+        };
     };
     if let Some(flow) = check_el0(cpu, &f, reg) {
         return flow;
@@ -180,10 +186,14 @@ pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let f = SysFields::of(i);
     let enc = i.bits(20, 5) as u16;
     let Some(reg) = sysreg::lookup(enc) else {
-        return Flow::Exit(Exit::Unimplemented {
-            pc: cpu.s.pc,
-            insn: i.0,
-        });
+        let v = cpu.s.xr(f.rt);
+        return match ext_access(cpu, enc, i) {
+            Err(flow) => flow,
+            Ok(ext) => match ext.write(enc, v) {
+                true => Flow::Next,
+                false => super::undefined(),
+            },
+        };
     };
     if let Some(flow) = check_el0(cpu, &f, reg) {
         return flow;
@@ -195,6 +205,24 @@ pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             Flow::Next
         }
         None => super::undefined(),
+    }
+}
+
+/// The machine's extension registers for an encoding the table lacks ([`sysreg::SysRegExt`]):
+/// UNDEFINED at EL0 (they are all EL1 registers); an encoding nobody provides stops the
+/// machine with a diagnostic, as before.
+fn ext_access(cpu: &mut Cpu, enc: u16, i: Insn) -> Result<&mut dyn sysreg::SysRegExt, Flow> {
+    let el = cpu.s.el;
+    let pc = cpu.s.pc;
+    match cpu.sysreg_ext.as_deref_mut() {
+        Some(ext) if ext.provides(enc) => {
+            if el == 0 {
+                Err(super::undefined())
+            } else {
+                Ok(ext)
+            }
+        }
+        _ => Err(Flow::Exit(Exit::Unimplemented { pc, insn: i.0 })),
     }
 }
 
@@ -336,6 +364,35 @@ mod tests {
     use crate::cpu_test;
     use crate::exec::Exit;
     use crate::state::{DAIF_F, DAIF_I, DAIF_MASK};
+    use crate::sysreg::{enc, SysRegExt};
+    use std::sync::{Arc, Mutex};
+
+    /// An extension with one read-only register (ICC_IAR1_EL1's encoding, counting its
+    /// reads as a side effect) and one write-only register (ICC_EOIR1_EL1's).
+    #[derive(Clone, Default)]
+    struct FakeExt(Arc<Mutex<(u64, Vec<u64>)>>);
+
+    const RO: u16 = enc(3, 0, 12, 12, 0);
+    const WO: u16 = enc(3, 0, 12, 12, 1);
+
+    impl SysRegExt for FakeExt {
+        fn provides(&self, e: u16) -> bool {
+            e == RO || e == WO
+        }
+        fn read(&mut self, e: u16) -> Option<u64> {
+            let mut s = self.0.lock().unwrap();
+            (e == RO).then(|| {
+                s.0 += 1;
+                0x1000 + s.0
+            })
+        }
+        fn write(&mut self, e: u16, v: u64) -> bool {
+            if e == WO {
+                self.0.lock().unwrap().1.push(v);
+            }
+            e == WO
+        }
+    }
 
     cpu_test! {
         fn mrs_reads_midr_currentel_and_mpidr(t) {
@@ -421,6 +478,45 @@ mod tests {
         fn mrs_of_an_unmodelled_register_stops_with_a_diagnostic(t) {
             // mrs x0, s3_0_c15_c0_0 (IMPLEMENTATION DEFINED space)
             t.load_words(0x4000_0000, &[0xd538_f000]);
+            assert_eq!(t.run_limit(10), Exit::Unimplemented { pc: 0x4000_0000, insn: 0xd538_f000 });
+        }
+
+        fn mrs_and_msr_reach_the_machines_extension_registers(t) {
+            // mrs x0, ICC_IAR1_EL1 ; msr ICC_EOIR1_EL1, x0 (raw encodings less 0x8000)
+            t.load(&a64!(; mrs x0, 0x4660 ; msr 0x4661, x0));
+            let ext = FakeExt::default();
+            t.cpu.sysreg_ext = Some(Box::new(ext.clone()));
+            t.run();
+            assert_eq!(t.x(0), 0x1001);
+            assert_eq!(ext.0.lock().unwrap().1, [0x1001]);
+        }
+
+        fn extension_register_in_the_wrong_direction_is_undefined(t) {
+            // mrs x0, ICC_EOIR1_EL1: a write-only register.
+            t.load(&a64!(; mrs x0, 0x4661));
+            t.cpu.sysreg_ext = Some(Box::new(FakeExt::default()));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.load_words(0x4000_1000 + 0x200, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.esr_el1 >> 26, 0, "EC 0: unknown reason");
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0000);
+        }
+
+        fn extension_registers_are_undefined_at_el0_without_side_effects(t) {
+            t.load(&a64!(; mrs x0, 0x4660));
+            let ext = FakeExt::default();
+            t.cpu.sysreg_ext = Some(Box::new(ext.clone()));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.cpu.s.set_el_spsel(0, 0);
+            t.load_words(0x4000_1000 + 0x400, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.esr_el1 >> 26, 0);
+            assert_eq!(ext.0.lock().unwrap().0, 0, "the register was not read");
+        }
+
+        fn encodings_no_extension_provides_still_stop_with_a_diagnostic(t) {
+            t.load_words(0x4000_0000, &[0xd538_f000]);
+            t.cpu.sysreg_ext = Some(Box::new(FakeExt::default()));
             assert_eq!(t.run_limit(10), Exit::Unimplemented { pc: 0x4000_0000, insn: 0xd538_f000 });
         }
 
