@@ -47,3 +47,53 @@ pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     }
     Flow::Next
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::floating_point::test_support::*;
+    use crate::{a64, cpu_test};
+
+    cpu_test! {
+        fn fcvtzs_and_fcvtzu_scale_then_truncate(t) {
+            load(&mut t, &a64!(; fcvtzs w0, s1, 4));
+            let run_x = |t: &mut crate::testing::TestCpu, fpcr, op: f32| {
+                let (_, fpsr) = run(t, fpcr, &[op.to_bits() as u128]);
+                (t.x(0), fpsr)
+            };
+            assert_eq!(run_x(&mut t, RN, 1.5), (24, 0));
+            // 1.53 × 16 = 24.48: truncated whatever FPCR says.
+            assert_eq!(run_x(&mut t, RP, 1.53), (24, IXC));
+            assert_eq!(run_x(&mut t, RN, -1.53), (-24i32 as u32 as u64, IXC));
+            assert_eq!(run_x(&mut t, RN, 2e8), (0x7fff_ffff, IOC));
+            load(&mut t, &a64!(; fcvtzu x0, s1, 64));
+            assert_eq!(run_x(&mut t, RN, 0.5), (1 << 63, 0));
+            assert_eq!(run_x(&mut t, RN, 1.0), (u64::MAX, IOC));
+        }
+
+        fn scvtf_and_ucvtf_with_fraction_bits(t) {
+            load(&mut t, &a64!(; scvtf d0, x1, 16));
+            t.set_x(1, 0x1_8000);
+            assert_eq!(run(&mut t, RN, &[]), (1.5f64.to_bits() as u128, 0));
+            t.set_x(1, (-0x1_8000i64) as u64);
+            assert_eq!(run(&mut t, RN, &[]), ((-1.5f64).to_bits() as u128, 0));
+            load(&mut t, &a64!(; ucvtf s0, w1, 32));
+            t.set_x(1, 0x8000_0000);
+            assert_eq!(run(&mut t, RN, &[]), (0.5f32.to_bits() as u128, 0));
+            // 0xffffffff / 2^32 needs 32 bits: rounds per FPCR.
+            t.set_x(1, 0xffff_ffff);
+            assert_eq!(run(&mut t, RN, &[]), (1f32.to_bits() as u128, IXC));
+            assert_eq!(run(&mut t, RZ, &[]), (0x3f7f_ffff, IXC));
+            load(&mut t, &a64!(; scvtf s0, x1, 64));
+            t.set_x(1, 1);
+            assert_eq!(run(&mut t, RN, &[]), (2f32.powi(-64).to_bits() as u128, 0));
+        }
+
+        fn thirty_two_bit_forms_need_scale_bit_5(t) {
+            t.cpu.sys.cpacr_el1 = FPEN_ALL;
+            // fcvtzs w0, s1 with scale 0 (fbits 64): unallocated.
+            assert_eq!(run_faulting(&mut t, 0x1e18_0020, false) >> 26, 0);
+            // rmode 01 with opcode 000: unallocated.
+            assert_eq!(run_faulting(&mut t, 0x9e08_0020, false) >> 26, 0);
+        }
+    }
+}

@@ -103,3 +103,125 @@ fn fmov(cpu: &mut Cpu, i: Insn, part: FmovPart, from_general: bool) -> Flow {
     }
     Flow::Next
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::floating_point::test_support::*;
+    use crate::testing::TestCpu;
+    use crate::{a64, cpu_test};
+
+    fn d(x: f64) -> u128 {
+        x.to_bits() as u128
+    }
+
+    /// Runs the loaded conversion to a general register; returns (X0, FPSR).
+    fn to_x(t: &mut TestCpu, fpcr: u64, op: u128) -> (u64, u32) {
+        t.set_x(0, 0x5555_5555_5555_5555);
+        let (_, fpsr) = run(t, fpcr, &[op]);
+        (t.x(0), fpsr)
+    }
+
+    /// Runs the loaded conversion from X1; returns (V0, FPSR).
+    fn from_x(t: &mut TestCpu, fpcr: u64, x1: u64) -> (u128, u32) {
+        t.set_x(1, x1);
+        run(t, fpcr, &[])
+    }
+
+    cpu_test! {
+        fn fcvt_to_signed_in_each_rounding(t) {
+            // ±2.5 by N, P, M, Z, A: 2/-2, 3/-2, 2/-3, 2/-2, 3/-3.
+            let progs = [
+                (a64!(; fcvtns w0, d1), 2, -2),
+                (a64!(; fcvtps w0, d1), 3, -2),
+                (a64!(; fcvtms w0, d1), 2, -3),
+                (a64!(; fcvtzs w0, d1), 2, -2),
+                (a64!(; fcvtas w0, d1), 3, -3),
+            ];
+            for (prog, pos, neg) in progs {
+                load(&mut t, &prog);
+                assert_eq!(to_x(&mut t, RN, d(2.5)), (pos as u32 as u64, IXC));
+                assert_eq!(to_x(&mut t, RN, d(-2.5)), (neg as i32 as u32 as u64, IXC));
+                assert_eq!(to_x(&mut t, RN, d(-7.0)), (-7i32 as u32 as u64, 0));
+            }
+        }
+
+        fn fcvt_to_unsigned_saturates_negative_results(t) {
+            load(&mut t, &a64!(; fcvtzu x0, d1));
+            assert_eq!(to_x(&mut t, RN, d(-0.5)), (0, IXC));
+            assert_eq!(to_x(&mut t, RN, d(-1.0)), (0, IOC));
+            assert_eq!(to_x(&mut t, RN, d(18446744073709549568.0)), (0xffff_ffff_ffff_f800, 0));
+            assert_eq!(to_x(&mut t, RN, d(18446744073709551616.0)), (u64::MAX, IOC));
+            load(&mut t, &a64!(; fcvtmu w0, s1));
+            assert_eq!(to_x(&mut t, RN, (-0.5f32).to_bits() as u128), (0, IOC));
+            load(&mut t, &a64!(; fcvtau x0, d1));
+            assert_eq!(to_x(&mut t, RN, d(2.5)), (3, IXC));
+            load(&mut t, &a64!(; fcvtnu w0, d1));
+            assert_eq!(to_x(&mut t, RN, d(2.5)), (2, IXC));
+            load(&mut t, &a64!(; fcvtpu w0, d1));
+            assert_eq!(to_x(&mut t, RN, d(4294967295.5)), (u32::MAX as u64, IOC));
+        }
+
+        fn fcvt_saturation_nan_and_infinity(t) {
+            load(&mut t, &a64!(; fcvtzs w0, d1));
+            assert_eq!(to_x(&mut t, RN, d(3e9)), (0x7fff_ffff, IOC));
+            assert_eq!(to_x(&mut t, RN, d(-2147483648.5)), (0x8000_0000, IXC));
+            assert_eq!(to_x(&mut t, RN, d(-2147483649.0)), (0x8000_0000, IOC));
+            assert_eq!(to_x(&mut t, RN, 0x7ff8_0000_0000_0000), (0, IOC));
+            assert_eq!(to_x(&mut t, RN, d(f64::NEG_INFINITY)), (0x8000_0000, IOC));
+            load(&mut t, &a64!(; fcvtzs x0, s1));
+            assert_eq!(to_x(&mut t, RN, (-1e19f32).to_bits() as u128), (1 << 63, IOC));
+            // A denormal under FZ converts as zero, with IDC only.
+            assert_eq!(to_x(&mut t, FZ, 0x8000_0001), (0, IDC));
+            assert_eq!(to_x(&mut t, RN, 0x8000_0001), (0, IXC));
+        }
+
+        fn scvtf_and_ucvtf_round_per_fpcr(t) {
+            // 2^24 + 1 is halfway between two singles; ties go to the even 2^24.
+            load(&mut t, &a64!(; ucvtf s0, x1));
+            for (fpcr, want) in [(RN, 0x4b80_0000), (RP, 0x4b80_0001), (RM, 0x4b80_0000), (RZ, 0x4b80_0000)] {
+                assert_eq!(from_x(&mut t, fpcr, (1 << 24) + 1), (want, IXC), "fpcr {fpcr:#x}");
+            }
+            assert_eq!(from_x(&mut t, RN, u64::MAX), (0x5f80_0000, IXC));
+            assert_eq!(from_x(&mut t, RN, 0), (0, 0));
+            load(&mut t, &a64!(; scvtf s0, w1));
+            // -(2^24 + 1); the upper half of X1 is ignored.
+            let x = 0xdead_beef_0000_0000 | (-(1i32 << 24) - 1) as u32 as u64;
+            for (fpcr, want) in [(RN, 0xcb80_0000), (RP, 0xcb80_0000), (RM, 0xcb80_0001), (RZ, 0xcb80_0000)] {
+                assert_eq!(from_x(&mut t, fpcr, x), (want, IXC), "fpcr {fpcr:#x}");
+            }
+            load(&mut t, &a64!(; scvtf d0, x1));
+            assert_eq!(from_x(&mut t, RN, 1 << 63), (0xc3e0_0000_0000_0000, 0));
+            load(&mut t, &a64!(; ucvtf d0, w1));
+            assert_eq!(from_x(&mut t, RN, 0xffff_ffff), (d(4294967295.0), 0));
+        }
+
+        fn fmov_between_general_and_fp_registers(t) {
+            load(&mut t, &a64!(; fmov s0, w1));
+            assert_eq!(from_x(&mut t, RN, 0x1234_5678_7f80_0001), (0x7f80_0001, 0));
+            load(&mut t, &a64!(; fmov d0, x1));
+            assert_eq!(from_x(&mut t, RN, 0x1234_5678_7f80_0001), (0x1234_5678_7f80_0001, 0));
+            // The top-half form keeps the lower half.
+            load(&mut t, &a64!(; fmov v0.d[1], x1));
+            let (v, _) = from_x(&mut t, RN, 0x0123_4567_89ab_cdef);
+            assert_eq!(v, 0x0123_4567_89ab_cdef_u128 << 64 | (GARBAGE as u64 as u128));
+            let v1 = 0xaaaa_bbbb_cccc_dddd_1111_2222_3333_4444u128;
+            load(&mut t, &a64!(; fmov w0, s1));
+            assert_eq!(to_x(&mut t, RN, v1), (0x3333_4444, 0));
+            load(&mut t, &a64!(; fmov x0, d1));
+            assert_eq!(to_x(&mut t, RN, v1), (0x1111_2222_3333_4444, 0));
+            load(&mut t, &a64!(; fmov x0, v1.d[1]));
+            assert_eq!(to_x(&mut t, RN, v1), (0xaaaa_bbbb_cccc_dddd, 0));
+        }
+
+        fn unallocated_conversions_are_undefined(t) {
+            t.cpu.sys.cpacr_el1 = FPEN_ALL;
+            // fmov w0, d1 (sf 0, ptype 01) does not exist; nor scvtf with rmode 01;
+            // fjcvtzs (v8.3) and fmov w0, h1 (FP16) are beyond the A72.
+            let fmov_w_s = 0x1e26_0020u32;
+            assert_eq!(run_faulting(&mut t, fmov_w_s | 1 << 22, false) >> 26, 0);
+            assert_eq!(run_faulting(&mut t, 0x1e22_0020 | 1 << 19, false) >> 26, 0);
+            assert_eq!(run_faulting(&mut t, 0x1e7e_0020, false) >> 26, 0);
+            assert_eq!(run_faulting(&mut t, fmov_w_s | 0b11 << 22, false) >> 26, 0);
+        }
+    }
+}

@@ -33,8 +33,28 @@ pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
 
 #[cfg(test)]
 mod tests {
+    use super::super::floating_point::test_support::*;
     use super::*;
+    use crate::cpu_test;
     use crate::fp::{D, S};
+
+    /// FMOV (scalar, immediate): 000 11110 ptype 1 imm8 100 00000 Rd.
+    const FMOV_IMM: u32 = 0x1e20_1000;
+
+    cpu_test! {
+        fn fmov_immediate_writes_the_expanded_value(t) {
+            // fmov s0, #1.0 and fmov d0, #-0.125 (imm8 0xc0).
+            load(&mut t, &(FMOV_IMM | 0x70 << 13).to_le_bytes());
+            assert_eq!(run(&mut t, RN, &[]), (1f32.to_bits() as u128, 0));
+            load(&mut t, &(FMOV_IMM | 1 << 22 | 0xc0 << 13).to_le_bytes());
+            assert_eq!(run(&mut t, RN, &[]), ((-0.125f64).to_bits() as u128, 0));
+        }
+
+        fn fmov_immediate_with_nonzero_imm5_is_undefined(t) {
+            t.cpu.sys.cpacr_el1 = FPEN_ALL;
+            assert_eq!(run_faulting(&mut t, FMOV_IMM | 0x70 << 13 | 1 << 5, false) >> 26, 0);
+        }
+    }
 
     #[test]
     fn expand_matches_the_arm_arm_table() {
