@@ -6,13 +6,13 @@
 use super::*;
 
 /// xorshift64*: a small deterministic generator for operand patterns.
-pub(crate) struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    fn new(seed: u64) -> Self {
         Rng(seed | 1)
     }
-    pub(crate) fn next(&mut self) -> u64 {
+    fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -20,7 +20,7 @@ impl Rng {
     }
     /// An operand of `fmt` drawn to hit edges often: zeros, denormals, extremes of the
     /// exponent range, infinities, NaNs, values near one, and plain random patterns.
-    pub(crate) fn operand(&mut self, fmt: Fmt) -> u64 {
+    fn operand(&mut self, fmt: Fmt) -> u64 {
         let r = self.next();
         let sign = (r >> 63) << (fmt.n - 1);
         let frac = self.next() & fmt.frac_mask();

@@ -140,7 +140,7 @@ mod tests {
             for (prog, pos, neg) in progs {
                 load(&mut t, &prog);
                 assert_eq!(to_x(&mut t, RN, d(2.5)), (pos as u32 as u64, IXC));
-                assert_eq!(to_x(&mut t, RN, d(-2.5)), (neg as i32 as u32 as u64, IXC));
+                assert_eq!(to_x(&mut t, RN, d(-2.5)), (neg as u32 as u64, IXC));
                 assert_eq!(to_x(&mut t, RN, d(-7.0)), (-7i32 as u32 as u64, 0));
             }
         }
