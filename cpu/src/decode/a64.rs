@@ -85,7 +85,8 @@ pub static A64: &[Encoding] = encodings! {
 
     // ── Scalar floating-point (C4.1.90) ────────────────────────────────────────────────
     // M and S (bits 31, 29) are 0 in every allocated form; `t` is ptype. The groups with
-    // bit 21 set differ in where the lowest set bit of bits 15:10 lies.
+    // bit 21 set differ in where the lowest set bit of bits 15:10 lies. FMOV (immediate)'s
+    // imm5 `z` must be zero: its handler makes other values UNDEFINED.
     "FP conversion (fixed-point)" "s001_1110_tt0r_rooo_ssss_ssnn_nnnd_dddd" floating_point_conversion_fixed::exec;
     "FP conversion (integer)" "s001_1110_tt1r_rooo_0000_00nn_nnnd_dddd" floating_point_conversion_integer::exec;
     "FP data-processing (1 source)" "0001_1110_tt1o_oooo_o100_00nn_nnnd_dddd" floating_point_data_processing_1::exec;
@@ -96,6 +97,6 @@ pub static A64: &[Encoding] = encodings! {
     "FP conditional select"  "0001_1110_tt1m_mmmm_cccc_11nn_nnnd_dddd" floating_point_conditional_select::exec;
     "FP data-processing (3 source)" "0001_1111_ttom_mmmm_oaaa_aann_nnnd_dddd" floating_point_data_processing_3::exec;
 
-    // ── Advanced SIMD (C4.1.90) ──────────────────────────────────────────────────────
+    // ── Scalar floating-point and Advanced SIMD (C4.1.90) ───────────────────────────────
     "scalar floating-point and advanced SIMD" "xxxx_111x_xxxx_xxxx_xxxx_xxxx_xxxx_xxxx" unimplemented;
 };

@@ -92,6 +92,37 @@ macro_rules! or_undefined {
 }
 pub(crate) use or_undefined;
 
+#[cfg(test)]
+mod tests {
+    use crate::a64;
+    use crate::decode::decode;
+
+    #[test]
+    fn scalar_fp_encodings_find_their_rows() {
+        let cases: &[(Vec<u8>, &str)] = &[
+            (a64!(; fcvtzs w0, s1, 4), "FP conversion (fixed-point)"),
+            (a64!(; ucvtf d0, x1), "FP conversion (integer)"),
+            (a64!(; fmov v0.d[1], x1), "FP conversion (integer)"),
+            (a64!(; fsqrt d0, d1), "FP data-processing (1 source)"),
+            (a64!(; fcvt h0, d1), "FP data-processing (1 source)"),
+            (a64!(; fcmpe s1, 0.0), "FP compare"),
+            (a64!(; fccmp d1, d2, 3, ne), "FP conditional compare"),
+            (a64!(; fnmul s0, s1, s2), "FP data-processing (2 source)"),
+            (a64!(; fcsel d0, d1, d2, eq), "FP conditional select"),
+            (
+                a64!(; fnmsub d0, d1, d2, d3),
+                "FP data-processing (3 source)",
+            ),
+        ];
+        for (code, row) in cases {
+            let word = u32::from_le_bytes(code[..4].try_into().unwrap());
+            assert_eq!(decode(word).name(), *row, "{word:#010x}");
+        }
+        // fmov s0, #1.0 (dynasm has no syntax for FP immediates).
+        assert_eq!(decode(0x1e2e_1000).name(), "FP immediate");
+    }
+}
+
 /// Helpers for the floating-point instruction tests: a program framed by `msr fpcr, x9`
 /// and `mrs x10, fpsr`, run with chosen FPCR and source registers.
 #[cfg(test)]
