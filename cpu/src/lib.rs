@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod decode;
 pub mod exception;
 pub mod exec;
+pub mod fp;
 pub mod insn;
 pub mod interp;
 pub mod irq;

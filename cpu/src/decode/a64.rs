@@ -83,6 +83,20 @@ pub static A64: &[Encoding] = encodings! {
     "data processing (2 source)" "s0S1_1010_110m_mmmm_oooo_oonn_nnnd_dddd" dp_reg::dp_2src;
     "data processing (3 source)" "soo1_1011_ooom_mmmm_oaaa_aann_nnnd_dddd" dp_reg::dp_3src;
 
+    // ── Scalar floating-point (C4.1.90) ────────────────────────────────────────────────
+    // M and S (bits 31, 29) are 0 in every allocated form; `t` is ptype. The groups with
+    // bit 21 set differ in where the lowest set bit of bits 15:10 lies. FMOV (immediate)'s
+    // imm5 `z` must be zero: its handler makes other values UNDEFINED.
+    "FP conversion (fixed-point)" "s001_1110_tt0r_rooo_ssss_ssnn_nnnd_dddd" floating_point_conversion_fixed::exec;
+    "FP conversion (integer)" "s001_1110_tt1r_rooo_0000_00nn_nnnd_dddd" floating_point_conversion_integer::exec;
+    "FP data-processing (1 source)" "0001_1110_tt1o_oooo_o100_00nn_nnnd_dddd" floating_point_data_processing_1::exec;
+    "FP compare"             "0001_1110_tt1m_mmmm_oo10_00nn_nnno_oooo" floating_point_compare::exec;
+    "FP immediate"           "0001_1110_tt1i_iiii_iii1_00zz_zzzd_dddd" floating_point_immediate::exec;
+    "FP conditional compare" "0001_1110_tt1m_mmmm_cccc_01nn_nnno_ffff" floating_point_conditional_compare::exec;
+    "FP data-processing (2 source)" "0001_1110_tt1m_mmmm_oooo_10nn_nnnd_dddd" floating_point_data_processing_2::exec;
+    "FP conditional select"  "0001_1110_tt1m_mmmm_cccc_11nn_nnnd_dddd" floating_point_conditional_select::exec;
+    "FP data-processing (3 source)" "0001_1111_ttom_mmmm_oaaa_aann_nnnd_dddd" floating_point_data_processing_3::exec;
+
     // ── Scalar floating-point and Advanced SIMD (C4.1.90) ───────────────────────────────
     "scalar floating-point and advanced SIMD" "xxxx_111x_xxxx_xxxx_xxxx_xxxx_xxxx_xxxx" unimplemented;
 };

@@ -168,7 +168,7 @@ pub fn mrs(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             },
         };
     };
-    if let Some(flow) = check_el0(cpu, &f, reg) {
+    if let Some(flow) = check_el0(cpu, &f, reg).or_else(|| check_fp_regs(cpu, reg)) {
         return flow;
     }
     match reg.read {
@@ -195,7 +195,7 @@ pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             },
         };
     };
-    if let Some(flow) = check_el0(cpu, &f, reg) {
+    if let Some(flow) = check_el0(cpu, &f, reg).or_else(|| check_fp_regs(cpu, reg)) {
         return flow;
     }
     match reg.write {
@@ -249,6 +249,17 @@ fn check_el0(cpu: &Cpu, f: &SysFields, reg: &sysreg::SysRegDef) -> Option<Flow> 
         "CTR_EL0" if sctlr & SCTLR_UCT == 0 => Some(f.trap()),
         "TPIDRRO_EL0" if !f.read => Some(super::undefined()),
         _ if reg.min_el > 0 => Some(super::undefined()),
+        _ => None,
+    }
+}
+
+/// FPCR and FPSR accesses trap to EL1 as FP instructions do when CPACR_EL1.FPEN disables
+/// FP at this EL (Arm ARM D17.2.52/D17.2.55, the FPCR and FPSR accessibility pseudocode).
+fn check_fp_regs(cpu: &Cpu, reg: &sysreg::SysRegDef) -> Option<Flow> {
+    match reg.name {
+        "FPCR" | "FPSR" => super::floating_point::check_fp_enabled(cpu)
+            .err()
+            .map(Flow::Exception),
         _ => None,
     }
 }
