@@ -10,6 +10,15 @@ pub mod load_store_literal;
 pub mod load_store_pair;
 pub mod load_store_register_imm;
 pub mod load_store_register_offset;
+pub mod simd;
+pub mod simd_copy;
+pub mod simd_extract;
+pub mod simd_load_store_multiple;
+pub mod simd_load_store_single;
+pub mod simd_modified_immediate;
+pub mod simd_permute;
+pub mod simd_table_lookup;
+pub mod simd_three_same;
 pub mod system;
 
 use crate::cpu::Cpu;
