@@ -2,6 +2,8 @@
 //! handlers that the decode table (`decode/a64.rs`) names. Shared arithmetic lives here.
 
 pub mod branch;
+pub mod crypto_aes;
+pub mod crypto_sha;
 pub mod dp_imm;
 pub mod dp_reg;
 pub mod exception_gen;
@@ -17,6 +19,7 @@ pub mod simd_load_store_multiple;
 pub mod simd_load_store_single;
 pub mod simd_modified_immediate;
 pub mod simd_permute;
+pub mod simd_shift_by_immediate;
 pub mod simd_table_lookup;
 pub mod simd_three_same;
 pub mod system;
