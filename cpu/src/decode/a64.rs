@@ -91,13 +91,21 @@ pub static A64: &[Encoding] = encodings! {
     "AdvSIMD extract"        "0q10_1110_zz0m_mmmm_0iii_i0nn_nnnd_dddd" simd_extract::exec;
     "AdvSIMD copy"           "0qo0_1110_000i_iiii_0iii_i1nn_nnnd_dddd" simd_copy::exec;
     "AdvSIMD three same"     "0qU0_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd" simd_three_same::exec;
+    "AdvSIMD three different" "0qU0_1110_zz1m_mmmm_oooo_00nn_nnnd_dddd" simd_three_different::exec;
+    "AdvSIMD two-register miscellaneous" "0qU0_1110_zz10_000o_oooo_10nn_nnnd_dddd" simd_two_register_misc::exec;
+    "AdvSIMD across lanes"   "0qU0_1110_zz11_000o_oooo_10nn_nnnd_dddd" simd_across_lanes::exec;
+    "AdvSIMD vector x indexed element" "0qU0_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd" simd_vector_x_indexed_element::exec;
     "AdvSIMD modified immediate" "0qo0_1111_0000_0iii_cccc_o1ii_iiid_dddd" simd_modified_immediate::exec;
     "AdvSIMD shift by immediate" "0qU0_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd" simd_shift_by_immediate::exec;
     "crypto AES"             "0100_1110_zz10_100o_oooo_10nn_nnnd_dddd" crypto_aes::exec;
     "crypto three-register SHA" "0101_1110_zz0m_mmmm_0ooo_00nn_nnnd_dddd" crypto_sha::three_reg;
     "crypto two-register SHA" "0101_1110_zz10_100o_oooo_10nn_nnnd_dddd" crypto_sha::two_reg;
     "AdvSIMD scalar shift by immediate" "01U1_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd" simd_shift_by_immediate::scalar;
-    "AdvSIMD scalar copy"    "0101_1110_000i_iiii_0000_01nn_nnnd_dddd" simd_copy::scalar;
+    "AdvSIMD scalar three different" "01U1_1110_zz1m_mmmm_oooo_00nn_nnnd_dddd" simd_three_different::scalar;
+    "AdvSIMD scalar two-register miscellaneous" "01U1_1110_zz10_000o_oooo_10nn_nnnd_dddd" simd_two_register_misc::scalar;
+    "AdvSIMD scalar pairwise" "01U1_1110_zz11_000o_oooo_10nn_nnnd_dddd" simd_across_lanes::scalar_pairwise;
+    "AdvSIMD scalar x indexed element" "01U1_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd" simd_vector_x_indexed_element::scalar;
+    "AdvSIMD scalar copy"    "01o1_1110_000i_iiii_0iii_i1nn_nnnd_dddd" simd_copy::scalar;
     "AdvSIMD scalar three same" "01U1_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd" simd_three_same::scalar;
     // ── end of Advanced SIMD ────────────────────────────────────────────────────────────
 

@@ -83,8 +83,12 @@ pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     Flow::Next
 }
 
-/// DUP (element), scalar: `0101_1110_000i_iiii_0000_01nn_nnnd_dddd`.
+/// `01o1_1110_000i_iiii_0iii_i1nn_nnnd_dddd`: only DUP (element), scalar, with op = 0 and
+/// imm4 = 0000 is allocated.
 pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    if i.bit(29) || i.bits(14, 11) != IMM4_DUP_ELEMENT {
+        return undefined();
+    }
     let Some((size, index)) = size_index(i.bits(20, 16)) else {
         return undefined();
     };
