@@ -89,8 +89,8 @@ pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let action = match (cmode, op) {
         (0b1111, true) if !q => return undefined(), // FMOV Vd.1D does not exist
         (0b1110 | 0b1111, _) => Op::Movi,           // MOVI 8/64-bit, FMOV single/double
-        (c, false) if c & 0b1101 == 0b1100 => Op::Movi, // 32-bit shifting ones
-        (c, true) if c & 0b1101 == 0b1100 => Op::Mvni,
+        (c, false) if c & 0b1110 == 0b1100 => Op::Movi, // 32-bit shifting ones
+        (c, true) if c & 0b1110 == 0b1100 => Op::Mvni,
         (c, false) if c & 1 == 0 => Op::Movi,
         (c, true) if c & 1 == 0 => Op::Mvni,
         (_, false) => Op::Orr,
