@@ -316,6 +316,20 @@ pub(crate) mod testing {
         t.cpu.sys.cpacr_el1 = FPEN_ALL;
     }
 
+    /// Loads `code`, sets the given V registers, runs it.
+    pub fn exec(t: &mut TestCpu, code: &[u8], regs: &[(usize, u128)]) {
+        load_simd(t, code);
+        for &(n, x) in regs {
+            t.cpu.s.v[n] = x;
+        }
+        t.run();
+    }
+
+    /// FPSR.QC as a bool.
+    pub fn qc(t: &TestCpu) -> bool {
+        t.cpu.s.fpsr & super::FPSR_QC != 0
+    }
+
     pub fn v(t: &TestCpu, n: usize) -> u128 {
         t.cpu.s.v[n]
     }

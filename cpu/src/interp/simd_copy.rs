@@ -98,3 +98,7 @@ pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     cpu.set_vreg(i.rd(), 128, x as u128);
     Flow::Next
 }
+
+#[cfg(test)]
+#[path = "simd_data_movement_tests.rs"]
+mod tests;
