@@ -319,6 +319,7 @@ pub(crate) mod testing {
     /// Loads `code`, sets the given V registers, runs it.
     pub fn exec(t: &mut TestCpu, code: &[u8], regs: &[(usize, u128)]) {
         load_simd(t, code);
+        t.cpu.s.pc = crate::testing::RAM_BASE;
         for &(n, x) in regs {
             t.cpu.s.v[n] = x;
         }

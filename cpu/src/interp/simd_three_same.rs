@@ -192,3 +192,7 @@ pub fn scalar(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     cpu.set_vreg(i.rd(), 128, r as u128);
     Flow::Next
 }
+
+#[cfg(test)]
+#[path = "simd_arithmetic_tests.rs"]
+mod tests;
