@@ -5,7 +5,8 @@
 //! the group's encoding pattern and random V0–V31 (biased towards lane values at the edges
 //! of their ranges, so saturation and overflow are hit). A static AArch64 Linux ELF written
 //! here loads each case's registers, clears FPSR, runs the instruction, and stores V0–V31,
-//! FPSR, X3 and an "UNDEFINED" flag (set by its SIGILL handler) to a buffer it writes to
+//! FPSR, X3, X4 and a 128-byte memory block X4 points at (for the structure loads and
+//! stores, whose post-index register is X6), and an "UNDEFINED" flag (set by its SIGILL handler) to a buffer it writes to
 //! stdout. The interpreter runs the same cases; everything must agree. Cases our
 //! interpreter leaves to the floating-point work (`Exit::Unimplemented`) are skipped and
 //! counted.
@@ -21,8 +22,13 @@ use std::process::Command;
 const QEMU: &str = "/usr/bin/qemu-aarch64";
 /// Where the ELF's single segment is loaded.
 const BASE: u64 = 0x40_0000;
-/// Bytes of one case's output: V0–V31, FPSR, X3, the UNDEFINED flag, padding.
-const OUT_BYTES: usize = 32 * 16 + 32;
+/// Bytes of memory each case may load or store (X4 points at it).
+const MEM_BYTES: usize = 128;
+/// Bytes of one case's output: V0–V31, FPSR, X3, the UNDEFINED flag, how far X4 moved,
+/// then the memory block.
+const OUT_BYTES: usize = 32 * 16 + 32 + MEM_BYTES;
+/// Where the interpreter's copy of a case's memory block lives.
+const MEM_ADDR: u64 = RAM_BASE + 0x20_0000;
 /// CPACR_EL1.FPEN = 0b11.
 const FPEN_ALL: u64 = 0b11 << 20;
 /// sigcontext offsets inside the arm64 Linux ucontext: regs[5] and pc.
@@ -101,7 +107,38 @@ fn copy_fixup(w: u32) -> u32 {
     }
 }
 
+/// Structure loads/stores address memory at X4; post-index forms add #imm (Rm = 31) or X6.
+fn load_store_fixup(w: u32) -> u32 {
+    let w = (w & !(31 << 5)) | 4 << 5;
+    let post = w >> 23 & 1 == 1;
+    if !post {
+        return w;
+    }
+    let rm = if w >> 16 & 1 == 1 { 31 } else { 6 };
+    (w & !(31 << 16)) | rm << 16
+}
+
 const GROUPS: &[Group] = &[
+    Group {
+        name: "load/store multiple structures",
+        pattern: "0x00_1100_0x00_0000_xxxx_xxxx_xxxx_xxxx",
+        fixup: load_store_fixup,
+    },
+    Group {
+        name: "load/store multiple structures (post-index)",
+        pattern: "0x00_1100_1x0x_xxxx_xxxx_xxxx_xxxx_xxxx",
+        fixup: load_store_fixup,
+    },
+    Group {
+        name: "load/store single structure",
+        pattern: "0x00_1101_0xx0_0000_xxxx_xxxx_xxxx_xxxx",
+        fixup: load_store_fixup,
+    },
+    Group {
+        name: "load/store single structure (post-index)",
+        pattern: "0x00_1101_1xxx_xxxx_xxxx_xxxx_xxxx_xxxx",
+        fixup: load_store_fixup,
+    },
     Group {
         name: "three same",
         pattern: "0xx0_1110_xx1x_xxxx_xxxx_x1xx_xxxx_xxxx",
@@ -231,6 +268,9 @@ struct Case {
     insn: u32,
     v: [u128; 32],
     x3: u64,
+    /// The post-index register offset of structure loads/stores.
+    x6: u64,
+    mem: [u8; MEM_BYTES],
 }
 
 /// What one run of an instruction left behind.
@@ -240,6 +280,8 @@ struct Outcome {
     v: Vec<u128>,
     fpsr: u64,
     x3: u64,
+    x4_moved: u64,
+    mem: Vec<u8>,
 }
 
 fn gen_cases(g: &Group, n: usize, rng: &mut Rng) -> Vec<Case> {
@@ -249,6 +291,8 @@ fn gen_cases(g: &Group, n: usize, rng: &mut Rng) -> Vec<Case> {
             insn: (g.fixup)(((rng.next() as u32) & !mask) | value),
             v: std::array::from_fn(|_| rng.vector()),
             x3: rng.lane(64),
+            x6: (rng.next() % 128).wrapping_sub(64),
+            mem: std::array::from_fn(|_| rng.next() as u8),
         })
         .collect()
 }
@@ -285,7 +329,10 @@ fn build_elf(cases: &[Case]) -> Vec<u8> {
                 ; ld1 {V(r).b16 * 4}, [x19], 64);
         }
         dynasm!(ops ; .arch aarch64
-            ; ldr x3, [x19], 16
+            ; ldp x3, x6, [x19], 16
+            ; mov x4, x19
+            ; mov x22, x19
+            ; add x19, x19, MEM_BYTES as u32
             ; msr FPSR, xzr
             ; .u32 c.insn
         );
@@ -297,7 +344,12 @@ fn build_elf(cases: &[Case]) -> Vec<u8> {
         dynasm!(ops ; .arch aarch64
             ; mrs x2, FPSR
             ; stp x2, x3, [x20], 16
-            ; stp x5, xzr, [x20], 16
+            ; sub x4, x4, x22
+            ; stp x5, x4, [x20], 16
+            ; ld1 {v0.b16 * 4}, [x22], 64
+            ; st1 {v0.b16 * 4}, [x20], 64
+            ; ld1 {v0.b16 * 4}, [x22], 64
+            ; st1 {v0.b16 * 4}, [x20], 64
             ; movz x5, 0
         );
     }
@@ -335,7 +387,10 @@ fn build_elf(cases: &[Case]) -> Vec<u8> {
         for v in &c.v {
             dynasm!(ops ; .arch aarch64 ; .u64 *v as u64 ; .u64 (*v >> 64) as u64);
         }
-        dynasm!(ops ; .arch aarch64 ; .u64 c.x3 ; .u64 0);
+        dynasm!(ops ; .arch aarch64 ; .u64 c.x3 ; .u64 c.x6);
+        for b in c.mem {
+            dynasm!(ops ; .arch aarch64 ; .u8 b);
+        }
     }
     // Label offsets count from the start of the code.
     let handler_addr = BASE + CODE_OFF + ops.labels().resolve_dynamic(handler).unwrap().0 as u64;
@@ -384,7 +439,7 @@ fn run_qemu(name: &str, cases: &[Case]) -> Option<Vec<Outcome>> {
     }
     let dir = std::env::temp_dir().join(format!("armvirt-simd-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name.replace(' ', "_"));
+    let path = dir.join(name.replace([' ', '/', '(', ')'], "_"));
     std::fs::write(&path, build_elf(cases)).unwrap();
     // qemu-aarch64 refuses to load a file without execute permission.
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -419,10 +474,26 @@ fn run_qemu(name: &str, cases: &[Case]) -> Option<Vec<Outcome>> {
                     fpsr: u64_at(512),
                     x3: u64_at(520),
                     undefined: u64_at(528) != 0,
+                    x4_moved: u64_at(536),
+                    mem: c[544..544 + MEM_BYTES].to_vec(),
                 }
             })
             .collect(),
     )
+}
+
+impl Outcome {
+    /// An UNDEFINED instruction: nothing else is compared.
+    fn undefined() -> Self {
+        Outcome {
+            undefined: true,
+            v: Vec::new(),
+            fpsr: 0,
+            x3: 0,
+            x4_moved: 0,
+            mem: Vec::new(),
+        }
+    }
 }
 
 /// Runs one case on the interpreter; None when it is left to the FP work.
@@ -433,6 +504,9 @@ fn run_ours(t: &mut TestCpu, c: &Case) -> Option<Outcome> {
     t.cpu.s.v = c.v;
     t.cpu.s.fpsr = 0;
     t.cpu.s.x[3] = c.x3;
+    t.cpu.s.x[4] = MEM_ADDR;
+    t.cpu.s.x[6] = c.x6;
+    t.write_bytes(MEM_ADDR, &c.mem);
     t.cpu.sys.cpacr_el1 = FPEN_ALL;
     t.cpu.sys.vbar_el1 = VBAR;
     // A sentinel the exception entry overwrites; the EL1 synchronous vector ends the run.
@@ -458,15 +532,16 @@ fn run_ours(t: &mut TestCpu, c: &Case) -> Option<Outcome> {
         );
         assert_eq!(t.cpu.sys.elr_el1, RAM_BASE);
     }
+    if undefined {
+        return Some(Outcome::undefined());
+    }
     Some(Outcome {
         undefined,
-        v: if undefined {
-            Vec::new()
-        } else {
-            t.cpu.s.v.to_vec()
-        },
-        fpsr: if undefined { 0 } else { t.cpu.s.fpsr as u64 },
-        x3: if undefined { 0 } else { t.cpu.s.x[3] },
+        v: t.cpu.s.v.to_vec(),
+        fpsr: t.cpu.s.fpsr as u64,
+        x3: t.cpu.s.x[3],
+        x4_moved: t.cpu.s.x[4].wrapping_sub(MEM_ADDR),
+        mem: t.read_bytes(MEM_ADDR, MEM_BYTES),
     })
 }
 
@@ -495,12 +570,7 @@ fn simd_groups_agree_with_qemu() {
             };
             compared += 1;
             let want = if want.undefined {
-                Outcome {
-                    v: Vec::new(),
-                    fpsr: 0,
-                    x3: 0,
-                    ..want
-                }
+                Outcome::undefined()
             } else {
                 want
             };
@@ -536,6 +606,18 @@ fn describe(group: &str, c: &Case, got: &Outcome, want: &Outcome) -> String {
     }
     if got.fpsr != want.fpsr {
         s += &format!("\n   fpsr ours {:#x} qemu {:#x}", got.fpsr, want.fpsr);
+    }
+    if got.x4_moved != want.x4_moved {
+        s += &format!(
+            "\n   x4 moved: ours {:#x} qemu {:#x}",
+            got.x4_moved, want.x4_moved
+        );
+    }
+    if got.mem != want.mem {
+        s += &format!(
+            "\n   memory: ours {:02x?}\n           qemu {:02x?}",
+            got.mem, want.mem
+        );
     }
     if got.x3 != want.x3 {
         s += &format!(
