@@ -13,6 +13,9 @@
 //!
 //! Without qemu-aarch64 the test fails, unless ARMVIRT_SKIP_QEMU=1.
 
+// dynasm expands dynamic register operands through `From<u8>`.
+#![allow(clippy::useless_conversion)]
+
 use armvirt_cpu::exec::Exit;
 use armvirt_cpu::testing::{Executor, TestCpu, RAM_BASE};
 use dynasmrt::aarch64::Aarch64Relocation;

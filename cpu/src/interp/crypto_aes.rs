@@ -206,8 +206,8 @@ mod tests {
                 set_v(&mut t, 16 + r, *k);
             }
             // IMC(rk[r]) for r = 1..=9 in V7..V15; V26 holds rk10 itself.
-            for r in 1..10 {
-                let imc = u128::from_le_bytes(mix_columns(rk[r].to_le_bytes(), true));
+            for (r, k) in rk.iter().enumerate().take(10).skip(1) {
+                let imc = u128::from_le_bytes(mix_columns(k.to_le_bytes(), true));
                 set_v(&mut t, 6 + r, imc);
             }
             t.run();

@@ -1,6 +1,9 @@
 //! SHA-1 and SHA-256 compressions of FIPS 180-4 run with the A64 instructions over the
 //! one-block message "abc" (FIPS 180-4 examples, digests from its Appendix A/B test vectors).
 
+// dynasm expands dynamic register operands through `From<u8>`.
+#![allow(clippy::useless_conversion)]
+
 use super::super::simd::testing::*;
 use crate::testing::{TestCpu, RAM_BASE};
 use crate::{a64, cpu_test};

@@ -340,7 +340,8 @@ cpu_test! {
         assert_eq!(v(&t, 0), 0x00_80_01_05);
         assert_eq!(v(&t, 2), 0xffff_8000);
         assert_eq!(v(&t, 4), 0x00_7f_01_05);
-        assert_eq!(v(&t, 5), 0x0000_0000_0000_0000_0000_0000_7f_01_fb | 0);
+        // SQNEG: -(-128) saturates to 127, -(-1) = 1, -5 = 0xfb.
+        assert_eq!(v(&t, 5), 0x00_7f_01_fb);
         assert!(qc(&t));
         assert_eq!(v(&t, 6), 0x00_ff_ff_00);
         assert_eq!(v(&t, 7), 0xffff_ffff_ff00_00ff);

@@ -110,7 +110,8 @@ pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     }
     let esize = 8u32 << hsb;
     let long_or_narrow = matches!(opcode, SHRN | RSHRN | SQSHRN | SQRSHRN | SSHLL);
-    if (long_or_narrow && hsb == 3) || (!long_or_narrow && hsb == 3 && !q) {
+    // 64-bit lanes: never for the narrowing/widening forms, only 2D for the others.
+    if hsb == 3 && (long_or_narrow || !q) {
         return undefined();
     }
     check_fp!(cpu);
