@@ -148,4 +148,33 @@ cpu_test! {
         assert_eq!(t.cpu.sys.esr_el1 & 0x1ff_ffff, 0x1e0_0000);
         assert_eq!(t.cpu.s.pc, 0x4010_0200);
     }
+
+    fn fpen_01_traps_el0_but_not_el1(t) {
+        t.load(&a64!(; movi v0.b16, 1));
+        t.cpu.sys.cpacr_el1 = 0b01 << 20;
+        t.run_limit(1);
+        assert_eq!(v(&t, 0), u128::from_le_bytes([1; 16]), "EL1 is not trapped");
+        let mut t = crate::testing::TestCpu::new(t.executor);
+        t.load(&a64!(; movi v0.b16, 1));
+        t.cpu.sys.cpacr_el1 = 0b01 << 20;
+        t.cpu.sys.vbar_el1 = 0x4010_0000;
+        t.cpu.s.el = 0;
+        let _ = t.run_limit(1);
+        assert_eq!(t.cpu.sys.esr_el1 >> 26, 0x07);
+        assert_eq!(t.cpu.s.pc, 0x4010_0400, "taken to EL1 from a lower EL");
+        assert_eq!(v(&t, 0), 0);
+    }
+}
+
+#[test]
+fn simd_encodings_find_their_rows() {
+    use crate::decode::decode;
+    let name = |w: u32| decode(w).name();
+    assert_eq!(name(0x4e28_4800), "crypto AES"); // aese v0.16b, v0.16b
+    assert_eq!(name(0x5e00_0000), "crypto three-register SHA"); // sha1c q0, s0, v0.4s
+    assert_eq!(name(0x4c40_4000), "AdvSIMD load/store multiple structures"); // ld3 {v0.16b-v2.16b}, [x0]
+    assert_eq!(name(0x4f00_e400), "AdvSIMD modified immediate"); // movi v0.16b, #0
+    assert_eq!(name(0x4f08_0400), "AdvSIMD shift by immediate"); // sshr v0.16b, v0.16b, #8
+    assert_eq!(name(0x4e20_8400), "AdvSIMD three same"); // add v0.16b, v0.16b, v0.16b
+    assert_eq!(name(0x0e20_e000), "AdvSIMD three different"); // pmull v0.8h, v0.8b, v0.8b
 }
