@@ -66,10 +66,10 @@ pub static A64: &[Encoding] = encodings! {
     "load/store register (immediate)" "zz11_1V00_oo0i_iiii_iiii_kknn_nnnt_tttt" load_store_register_imm::exec;
     "load/store register (register offset)" "zz11_1V00_oo1m_mmmm_xxxS_10nn_nnnt_tttt" load_store_register_offset::exec;
     "load/store register (unsigned immediate)" "zz11_1V01_ooii_iiii_iiii_iinn_nnnt_tttt" load_store_register_imm::unsigned_offset;
-    "AdvSIMD load/store multiple structures" "0q00_1100_0L0m_mmmm_oooo_zznn_nnnt_tttt" unimplemented;
-    "AdvSIMD load/store multiple structures (post-index)" "0q00_1100_1L0m_mmmm_oooo_zznn_nnnt_tttt" unimplemented;
-    "AdvSIMD load/store single structure" "0q00_1101_0LRm_mmmm_oooS_zznn_nnnt_tttt" unimplemented;
-    "AdvSIMD load/store single structure (post-index)" "0q00_1101_1LRm_mmmm_oooS_zznn_nnnt_tttt" unimplemented;
+    "AdvSIMD load/store multiple structures" "0q00_1100_0L00_0000_oooo_zznn_nnnt_tttt" simd_load_store_multiple::exec;
+    "AdvSIMD load/store multiple structures (post-index)" "0q00_1100_1L0m_mmmm_oooo_zznn_nnnt_tttt" simd_load_store_multiple::post_index;
+    "AdvSIMD load/store single structure" "0q00_1101_0LR0_0000_oooS_zznn_nnnt_tttt" simd_load_store_single::exec;
+    "AdvSIMD load/store single structure (post-index)" "0q00_1101_1LRm_mmmm_oooS_zznn_nnnt_tttt" simd_load_store_single::post_index;
 
     // ── Data processing — register (C4.1.89) ───────────────────────────────────────────
     "logical (shifted register)" "soo0_1010_hhNm_mmmm_iiii_iinn_nnnd_dddd" dp_reg::logical_shifted;
@@ -96,6 +96,32 @@ pub static A64: &[Encoding] = encodings! {
     "FP data-processing (2 source)" "0001_1110_tt1m_mmmm_oooo_10nn_nnnd_dddd" floating_point_data_processing_2::exec;
     "FP conditional select"  "0001_1110_tt1m_mmmm_cccc_11nn_nnnd_dddd" floating_point_conditional_select::exec;
     "FP data-processing (3 source)" "0001_1111_ttom_mmmm_oaaa_aann_nnnd_dddd" floating_point_data_processing_3::exec;
+
+    // ── Advanced SIMD (C4.1.90) ─────────────────────────────────────────────────────────
+    // Vector forms have bit 31 clear, scalar forms bits 31:30 = 01. Floating-point opcodes
+    // inside these groups reach `unimplemented` from their handlers.
+    "AdvSIMD table lookup"   "0q00_1110_zz0m_mmmm_0llx_00nn_nnnd_dddd" simd_table_lookup::exec;
+    "AdvSIMD permute"        "0q00_1110_zz0m_mmmm_0ooo_10nn_nnnd_dddd" simd_permute::exec;
+    "AdvSIMD extract"        "0q10_1110_zz0m_mmmm_0iii_i0nn_nnnd_dddd" simd_extract::exec;
+    "AdvSIMD copy"           "0qo0_1110_000i_iiii_0iii_i1nn_nnnd_dddd" simd_copy::exec;
+    "AdvSIMD three same"     "0qU0_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd" simd_three_same::exec;
+    "AdvSIMD three different" "0qU0_1110_zz1m_mmmm_oooo_00nn_nnnd_dddd" simd_three_different::exec;
+    "AdvSIMD two-register miscellaneous" "0qU0_1110_zz10_000o_oooo_10nn_nnnd_dddd" simd_two_register_misc::exec;
+    "AdvSIMD across lanes"   "0qU0_1110_zz11_000o_oooo_10nn_nnnd_dddd" simd_across_lanes::exec;
+    "AdvSIMD vector x indexed element" "0qU0_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd" simd_vector_x_indexed_element::exec;
+    "AdvSIMD modified immediate" "0qo0_1111_0000_0iii_cccc_o1ii_iiid_dddd" simd_modified_immediate::exec;
+    "AdvSIMD shift by immediate" "0qU0_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd" simd_shift_by_immediate::exec;
+    "crypto AES"             "0100_1110_zz10_100o_oooo_10nn_nnnd_dddd" crypto_aes::exec;
+    "crypto three-register SHA" "0101_1110_zz0m_mmmm_0ooo_00nn_nnnd_dddd" crypto_sha::three_reg;
+    "crypto two-register SHA" "0101_1110_zz10_100o_oooo_10nn_nnnd_dddd" crypto_sha::two_reg;
+    "AdvSIMD scalar shift by immediate" "01U1_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd" simd_shift_by_immediate::scalar;
+    "AdvSIMD scalar three different" "01U1_1110_zz1m_mmmm_oooo_00nn_nnnd_dddd" simd_three_different::scalar;
+    "AdvSIMD scalar two-register miscellaneous" "01U1_1110_zz10_000o_oooo_10nn_nnnd_dddd" simd_two_register_misc::scalar;
+    "AdvSIMD scalar pairwise" "01U1_1110_zz11_000o_oooo_10nn_nnnd_dddd" simd_across_lanes::scalar_pairwise;
+    "AdvSIMD scalar x indexed element" "01U1_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd" simd_vector_x_indexed_element::scalar;
+    "AdvSIMD scalar copy"    "01o1_1110_000i_iiii_0iii_i1nn_nnnd_dddd" simd_copy::scalar;
+    "AdvSIMD scalar three same" "01U1_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd" simd_three_same::scalar;
+    // ── end of Advanced SIMD ────────────────────────────────────────────────────────────
 
     // ── Scalar floating-point and Advanced SIMD (C4.1.90) ───────────────────────────────
     "scalar floating-point and advanced SIMD" "xxxx_111x_xxxx_xxxx_xxxx_xxxx_xxxx_xxxx" unimplemented;

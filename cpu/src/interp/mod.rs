@@ -2,6 +2,8 @@
 //! handlers that the decode table (`decode/a64.rs`) names. Shared arithmetic lives here.
 
 pub mod branch;
+pub mod crypto_aes;
+pub mod crypto_sha;
 pub mod dp_imm;
 pub mod dp_reg;
 pub mod exception_gen;
@@ -21,6 +23,20 @@ pub mod load_store_literal;
 pub mod load_store_pair;
 pub mod load_store_register_imm;
 pub mod load_store_register_offset;
+pub mod simd;
+pub mod simd_across_lanes;
+pub mod simd_copy;
+pub mod simd_extract;
+pub mod simd_load_store_multiple;
+pub mod simd_load_store_single;
+pub mod simd_modified_immediate;
+pub mod simd_permute;
+pub mod simd_shift_by_immediate;
+pub mod simd_table_lookup;
+pub mod simd_three_different;
+pub mod simd_three_same;
+pub mod simd_two_register_misc;
+pub mod simd_vector_x_indexed_element;
 pub mod system;
 
 use crate::cpu::Cpu;
