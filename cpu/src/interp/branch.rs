@@ -32,4 +32,3 @@ pub fn blr(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn ret(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
-

@@ -28,4 +28,3 @@ pub fn bitfield(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn extract(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
-

@@ -40,4 +40,3 @@ pub fn msr_reg(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn mrs(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
-

@@ -1,0 +1,142 @@
+//! Runs a group's cases on both sides and reports every difference.
+//!
+//! A missing qemu-aarch64 fails the test with a message, unless ARMVIRT_SKIP_QEMU=1 asks
+//! to skip (and a note is printed): the suite never passes silently without its reference.
+
+use super::case::{flags, Case, State};
+use super::ours::Ours;
+use super::reference::{self, RefError};
+use armvirt_cpu::exec::describe;
+
+/// How many failing cases a report prints in full.
+const REPORT_LIMIT: usize = 12;
+
+/// True when the test should be skipped for want of qemu-aarch64 (and says so);
+/// panics when qemu-aarch64 is missing and no skip was asked for.
+pub fn skip_without_qemu() -> bool {
+    let found = std::process::Command::new(reference::qemu())
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if found {
+        return false;
+    }
+    if std::env::var("ARMVIRT_SKIP_QEMU").as_deref() == Ok("1") {
+        eprintln!(
+            "note: differential test skipped: {} not found and ARMVIRT_SKIP_QEMU=1",
+            reference::qemu()
+        );
+        return true;
+    }
+    panic!(
+        "the differential tests need `{}` (Debian: apt-get install qemu-user); \
+         set ARMVIRT_QEMU_AARCH64 to its path, or ARMVIRT_SKIP_QEMU=1 to skip these tests",
+        reference::qemu()
+    );
+}
+
+/// Runs `cases` on the reference only (for the harness's own checks).
+pub fn reference_states(tag: &str, cases: &[Case]) -> Vec<State> {
+    let prog = reference::build(cases);
+    match reference::run(tag, cases, &prog) {
+        Ok(s) => s,
+        Err((_, e)) => panic!("{}", reference_failure(cases, e)),
+    }
+}
+
+/// Runs every case of `group` on both sides; panics with a report if any differs.
+pub fn check(group: &str, cases: &[Case]) {
+    if skip_without_qemu() {
+        return;
+    }
+    let mut ours = Ours::new();
+    let mut failures = Vec::new();
+    let (mut mismatched, mut unfinished) = (0, 0);
+    for (b, range) in reference::batches(cases).into_iter().enumerate() {
+        let batch = &cases[range];
+        let prog = reference::build(batch);
+        let want = match reference::run(&format!("{group}-{b}"), batch, &prog) {
+            Ok(s) => s,
+            Err((_, e)) => panic!("{group}: {}", reference_failure(batch, e)),
+        };
+        for ((case, want), &addr) in batch.iter().zip(&want).zip(&prog.case_addrs) {
+            match ours.run(case, addr) {
+                Ok(got) if got == *want => {}
+                Ok(got) => {
+                    mismatched += 1;
+                    failures.push(format!(
+                        "{}  differs:\n    {}",
+                        show(case),
+                        got.diff(want).join("\n    ")
+                    ));
+                }
+                Err(e) => {
+                    unfinished += 1;
+                    failures.push(format!("{}  {e}", show(case)));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{group}: {} cases, {mismatched} differ from qemu-aarch64, {unfinished} did not finish",
+        cases.len()
+    );
+    if !failures.is_empty() {
+        let shown: Vec<_> = failures.iter().take(REPORT_LIMIT).cloned().collect();
+        panic!(
+            "{group}: {mismatched} of {} cases differ from qemu-aarch64 and {unfinished} did not \
+             finish on ours; the first {}:\n{}",
+            cases.len(),
+            shown.len(),
+            shown.join("\n")
+        );
+    }
+}
+
+fn reference_failure(batch: &[Case], e: RefError) -> String {
+    match e {
+        RefError::Missing(m) => format!("cannot run qemu-aarch64: {m}"),
+        RefError::Died {
+            done,
+            status,
+            stderr,
+        } => {
+            let culprit = batch
+                .get(done)
+                .map(show)
+                .unwrap_or_else(|| "(after the last case)".into());
+            format!(
+                "the reference program died ({status}) after {done} of {} cases; \
+                 the generator made a case qemu-aarch64 cannot run at EL0:\n{culprit}\nstderr: {stderr}",
+                batch.len()
+            )
+        }
+    }
+}
+
+/// A case for a report: its encodings, the registers its fields name, SP and NZCV.
+pub fn show(c: &Case) -> String {
+    let insns: Vec<String> = c.words.iter().map(|&w| describe(w)).collect();
+    let mut regs: Vec<u32> = c
+        .words
+        .iter()
+        .flat_map(|&w| [w & 31, w >> 5 & 31, w >> 10 & 31, w >> 16 & 31])
+        .filter(|&r| r < 31)
+        .collect();
+    regs.sort();
+    regs.dedup();
+    let inputs: Vec<String> = regs
+        .iter()
+        .map(|&r| format!("x{r}={:#x}", c.x[r as usize]))
+        .collect();
+    format!(
+        "  [{}] {}\n    in: {} sp={:#x} nzcv={}{}\n",
+        c.name,
+        insns.join("; "),
+        inputs.join(" "),
+        c.sp,
+        flags(c.nzcv),
+        if c.mem.is_some() { " (+buffer)" } else { "" }
+    )
+}

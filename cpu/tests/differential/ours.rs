@@ -1,0 +1,75 @@
+//! Our side: each case on `armvirt_cpu::testing::TestCpu` (the interpreter), its words at
+//! the same address as in the reference ELF, run to the end marker.
+
+use super::case::{Case, State};
+use super::layout::*;
+use armvirt_cpu::exec::Exit;
+use armvirt_cpu::testing::{Executor, TestCpu, END_MARKER};
+use armvirt_cpu::Cpu;
+
+/// HVC #0xfffd at every vector: a case that takes an exception on our side exits here.
+const TRAP_MARKER: u16 = 0xfffd;
+const END_IMM: u16 = (END_MARKER >> 5) as u16;
+const VECTOR_ENTRIES: u64 = 16;
+const VECTOR_STRIDE: u64 = 0x80;
+/// Instructions a case may run beyond its length (none of ours loops).
+const SLACK: u64 = 64;
+
+pub struct Ours {
+    t: TestCpu,
+}
+
+impl Ours {
+    pub fn new() -> Ours {
+        let mut t = TestCpu::new(Executor::Interpreter);
+        let hvc = 0xd400_0002 | (TRAP_MARKER as u32) << 5;
+        for e in 0..VECTOR_ENTRIES {
+            t.write_bytes(VECTORS + e * VECTOR_STRIDE, &hvc.to_le_bytes());
+        }
+        Ours { t }
+    }
+
+    /// Runs `case` with its first word at `addr`; Err describes how it failed to finish.
+    pub fn run(&mut self, case: &Case, addr: u64) -> Result<State, String> {
+        let t = &mut self.t;
+        t.cpu = Cpu::new(0, 0);
+        t.cpu.sys.vbar_el1 = VECTORS;
+        t.load_words(addr, &case.words);
+        t.cpu.s.x[..31].copy_from_slice(&case.x);
+        t.cpu.s.x[31] = case.sp;
+        t.cpu.s.nzcv = case.nzcv;
+        t.cpu.s.pc = addr;
+        if let Some(m) = &case.mem {
+            t.write_bytes(BUF_ADDR, m);
+        }
+        let end = addr + 4 * case.words.len() as u64;
+        let exit = t.run_limit(case.words.len() as u64 + SLACK);
+        match exit {
+            Exit::Hvc(END_IMM) if t.cpu.s.pc == end + 4 => {}
+            Exit::Hvc(TRAP_MARKER) => {
+                let s = &t.cpu.sys;
+                return Err(format!(
+                    "took an exception: ESR_EL1 {:#x} (EC {:#x}) at ELR {:#x}, FAR {:#x}",
+                    s.esr_el1,
+                    s.esr_el1 >> 26,
+                    s.elr_el1,
+                    s.far_el1
+                ));
+            }
+            Exit::Unimplemented { pc, insn } => {
+                return Err(format!("unimplemented {insn:#010x} at {pc:#x}"));
+            }
+            other => {
+                return Err(format!("ended with {other:?} at pc {:#x}", t.cpu.s.pc));
+            }
+        }
+        let mut x = [0u64; 31];
+        x.copy_from_slice(&t.cpu.s.x[..31]);
+        Ok(State {
+            x,
+            sp: t.cpu.s.x[31],
+            nzcv: t.cpu.s.nzcv,
+            mem: case.mem.as_ref().map(|_| t.read_bytes(BUF_ADDR, BUF_SIZE)),
+        })
+    }
+}
