@@ -27,5 +27,56 @@ mod reference;
 #[path = "differential/rng.rs"]
 mod rng;
 
+#[path = "differential/gen.rs"]
+mod gen;
+#[path = "differential/gen_branch.rs"]
+mod gen_branch;
+#[path = "differential/gen_dp_imm.rs"]
+mod gen_dp_imm;
+#[path = "differential/gen_dp_reg.rs"]
+mod gen_dp_reg;
+#[path = "differential/gen_load_store.rs"]
+mod gen_load_store;
+#[path = "differential/gen_system.rs"]
+mod gen_system;
 #[path = "differential/selftest.rs"]
 mod selftest;
+
+/// One test per group, so each group's differences are reported on their own.
+macro_rules! groups {
+    ($($name:ident => $gen:path;)*) => {$(
+        #[test]
+        fn $name() {
+            harness::check(stringify!($name), &$gen());
+        }
+    )*};
+}
+
+groups! {
+    pc_rel => gen_dp_imm::pc_rel;
+    add_sub_imm => gen_dp_imm::add_sub_imm;
+    logical_imm => gen_dp_imm::logical_imm;
+    move_wide => gen_dp_imm::move_wide;
+    bitfield => gen_dp_imm::bitfield;
+    extract => gen_dp_imm::extract;
+    logical_shifted => gen_dp_reg::logical_shifted;
+    add_sub_shifted => gen_dp_reg::add_sub_shifted;
+    add_sub_extended => gen_dp_reg::add_sub_extended;
+    adc_sbc => gen_dp_reg::adc_sbc;
+    cond_compare => gen_dp_reg::cond_compare;
+    cond_select => gen_dp_reg::cond_select;
+    dp_1src => gen_dp_reg::dp_1src;
+    dp_2src => gen_dp_reg::dp_2src;
+    dp_3src => gen_dp_reg::dp_3src;
+    b_cond => gen_branch::b_cond;
+    cbz => gen_branch::cbz;
+    tbz => gen_branch::tbz;
+    unconditional => gen_branch::unconditional;
+    ls_unsigned_offset => gen_load_store::unsigned_offset;
+    ls_imm9 => gen_load_store::imm9;
+    ls_register_offset => gen_load_store::register_offset;
+    ls_pair => gen_load_store::pair;
+    ls_literal => gen_load_store::literal;
+    ls_exclusive => gen_load_store::exclusive;
+    system => gen_system::system;
+}
