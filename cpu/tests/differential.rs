@@ -39,6 +39,8 @@ mod gen_dp_reg;
 mod gen_load_store;
 #[path = "differential/gen_system.rs"]
 mod gen_system;
+#[path = "differential/gen_undefined.rs"]
+mod gen_undefined;
 #[path = "differential/selftest.rs"]
 mod selftest;
 
@@ -79,4 +81,5 @@ groups! {
     ls_literal => gen_load_store::literal;
     ls_exclusive => gen_load_store::exclusive;
     system => gen_system::system;
+    undefined => gen_undefined::undefined;
 }

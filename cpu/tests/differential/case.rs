@@ -19,6 +19,9 @@ pub struct Case {
     /// Initial contents of the scratch buffer at [`super::layout::BUF_ADDR`], when the case
     /// touches memory; its final contents are compared too.
     pub mem: Option<Vec<u8>>,
+    /// The generator meant this to be UNDEFINED: the harness checks that the reference
+    /// agrees, so a wrong generator shows up instead of testing nothing.
+    pub expect_undefined: bool,
 }
 
 /// The architectural state a case leaves: what the two runs must agree on.
@@ -27,6 +30,8 @@ pub struct State {
     pub x: [u64; 31],
     pub sp: u64,
     pub nzcv: u32,
+    /// The sequence ended in an UNDEFINED instruction (registers as at that instruction).
+    pub undefined: bool,
     pub mem: Option<Vec<u8>>,
 }
 
@@ -39,6 +44,7 @@ impl Case {
             sp: 0,
             nzcv,
             mem: None,
+            expect_undefined: false,
         }
     }
 
@@ -58,6 +64,14 @@ impl State {
     /// The names and values of everything that differs between `self` (ours) and `want`.
     pub fn diff(&self, want: &State) -> Vec<String> {
         let mut out = Vec::new();
+        if self.undefined != want.undefined {
+            let says = |u: bool| if u { "UNDEFINED" } else { "executed" };
+            out.push(format!(
+                "want {} got {}",
+                says(want.undefined),
+                says(self.undefined)
+            ));
+        }
         for n in 0..31 {
             if self.x[n] != want.x[n] {
                 out.push(format!(

@@ -41,7 +41,7 @@ pub fn reference_states(tag: &str, cases: &[Case]) -> Vec<State> {
     let prog = reference::build(cases);
     match reference::run(tag, cases, &prog) {
         Ok(s) => s,
-        Err((_, e)) => panic!("{}", reference_failure(cases, e)),
+        Err(e) => panic!("{}", reference_failure(cases, e)),
     }
 }
 
@@ -58,9 +58,12 @@ pub fn check(group: &str, cases: &[Case]) {
         let prog = reference::build(batch);
         let want = match reference::run(&format!("{group}-{b}"), batch, &prog) {
             Ok(s) => s,
-            Err((_, e)) => panic!("{group}: {}", reference_failure(batch, e)),
+            Err(e) => panic!("{group}: {}", reference_failure(batch, e)),
         };
         for ((case, want), &addr) in batch.iter().zip(&want).zip(&prog.case_addrs) {
+            if case.expect_undefined && !want.undefined {
+                panic!("{group}: generator error: qemu-aarch64 executed a case meant to be UNDEFINED:\n{}", show(case));
+            }
             match ours.run(case, addr) {
                 Ok(got) if got == *want => {}
                 Ok(got) => {

@@ -22,4 +22,6 @@ pub const CODE_LIMIT: u64 = RAM_BASE + RAM_SIZE as u64 - 0x1000;
 pub const REC_X: usize = 0;
 pub const REC_SP: usize = 31 * 8;
 pub const REC_NZCV: usize = 32 * 8;
+/// 1 when the case ended in an UNDEFINED instruction (SIGILL on the reference side).
+pub const REC_TRAP: usize = 33 * 8;
 pub const REC_MEM: usize = 34 * 8;

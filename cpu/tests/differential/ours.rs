@@ -12,6 +12,9 @@ const TRAP_MARKER: u16 = 0xfffd;
 const END_IMM: u16 = (END_MARKER >> 5) as u16;
 const VECTOR_ENTRIES: u64 = 16;
 const VECTOR_STRIDE: u64 = 0x80;
+/// ESR_ELx.EC for an UNDEFINED instruction ("Unknown reason").
+const EC_UNKNOWN: u64 = 0;
+const NZCV_MASK: u32 = 0xf000_0000;
 /// Instructions a case may run beyond its length (none of ours loops).
 const SLACK: u64 = 64;
 
@@ -44,8 +47,14 @@ impl Ours {
         }
         let end = addr + 4 * case.words.len() as u64;
         let exit = t.run_limit(case.words.len() as u64 + SLACK);
+        let mut undefined = false;
         match exit {
             Exit::Hvc(END_IMM) if t.cpu.s.pc == end + 4 => {}
+            Exit::Hvc(TRAP_MARKER) if t.cpu.sys.esr_el1 >> 26 == EC_UNKNOWN => {
+                // UNDEFINED: the flags as they were are in SPSR_EL1.
+                undefined = true;
+                t.cpu.s.nzcv = t.cpu.sys.spsr_el1 as u32 & NZCV_MASK;
+            }
             Exit::Hvc(TRAP_MARKER) => {
                 let s = &t.cpu.sys;
                 return Err(format!(
@@ -69,6 +78,7 @@ impl Ours {
             x,
             sp: t.cpu.s.x[31],
             nzcv: t.cpu.s.nzcv,
+            undefined,
             mem: case.mem.as_ref().map(|_| t.read_bytes(BUF_ADDR, BUF_SIZE)),
         })
     }

@@ -2,16 +2,20 @@
 //! `qemu-aarch64` (QEMU's user-mode emulator, at EL0) with its output records read back.
 //!
 //! For each case the program holds a prologue, the case's words, and an epilogue:
-//! - the prologue points X30 at the case's input record, copies the buffer image (memory
-//!   cases), sets NZCV (MSR NZCV) and SP, then loads X0–X29 and finally X30;
+//! - the prologue notes the epilogue's address for the SIGILL handler, points X30 at the
+//!   case's input record, copies the buffer image (memory cases), sets NZCV (MSR NZCV) and
+//!   SP, then loads X0–X29 and finally X30;
 //! - the epilogue parks X0 in TPIDR_EL0 (the only register-free save at EL0), points X0 at
-//!   the output record, stores X1–X30, X0, SP, NZCV (MRS) and the buffer, and writes the
-//!   record to stdout (`write`, x8 = 64).
+//!   the output record, stores X1–X30, X0, SP, NZCV (MRS), the trap flag and the buffer,
+//!   and writes the record to stdout (`write`).
 //!
 //! So every general register and SP belong to the case; nothing of the harness survives in
-//! them. After the last case the program calls `exit(0)` (x8 = 93). One record per case is
-//! written as soon as the case ends, so if a case kills the process the records received
-//! say which one did.
+//! them. An UNDEFINED instruction raises SIGILL: the handler (on an alternate stack, since
+//! SP belongs to the case) sets the trap flag and resumes at the case's epilogue, with the
+//! registers and flags as they were at the fault. The program starts by installing that
+//! handler (`sigaltstack`, `rt_sigaction`) and ends with `exit(0)`. One record per case is
+//! written as soon as the case ends, so if a case kills the process (any other signal) the
+//! records received say which one did.
 
 use super::case::{Case, State};
 use super::elf;
@@ -20,29 +24,64 @@ use super::layout::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+// Linux arm64 system calls (include/uapi/asm-generic/unistd.h) and their constants.
+const SYS_SIGALTSTACK: u16 = 132;
+const SYS_RT_SIGACTION: u16 = 134;
+const SYS_RT_SIGRETURN: u16 = 139;
 const SYS_WRITE: u16 = 64;
 const SYS_EXIT: u16 = 93;
 const STDOUT: u16 = 1;
+const SIGILL: u16 = 4;
+const SA_SIGINFO: u64 = 0x4;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SIGSET_SIZE: u16 = 8;
+/// Offset of uc_mcontext.pc in the arm64 `struct ucontext` (uc_flags, uc_link, uc_stack,
+/// uc_sigmask, 120 bytes of padding, then the 16-aligned sigcontext at 176: fault_address,
+/// regs[31], sp, pc).
+const UC_PC: u32 = 176 + 8 + 31 * 8 + 8;
+
 const PAGE: u64 = 0x1000;
+const ALT_STACK_SIZE: u64 = 0x1_0000;
+
+/// Static data at the start of the input area: stack_t (ss_sp, ss_flags, ss_size), then
+/// the kernel's struct sigaction (sa_handler, sa_flags, sa_restorer, sa_mask).
+const STATIC_SS: u64 = 0;
+const STATIC_ACT: u64 = 32;
+const STATIC_SIZE: u64 = 64;
+
+/// Words the handler reads and writes (a page after the output record).
+const G_RESUME: u32 = 0;
+const G_TRAPPED: u32 = 8;
 
 /// A laid-out batch: the ELF image and where each case's words start.
 pub struct Program {
     pub image: Vec<u8>,
-    pub entry: u64,
-    pub memsz: u64,
     pub case_addrs: Vec<u64>,
 }
+
+/// The addresses the harness code refers to.
+#[derive(Clone, Copy)]
+struct Addrs {
+    out: u64,
+    globals: u64,
+}
+
+const DUMMY: Addrs = Addrs {
+    out: CODE_BASE,
+    globals: CODE_BASE,
+};
 
 /// Splits `cases` into batches whose code fits below [`CODE_LIMIT`].
 pub fn batches(cases: &[Case]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    let (mut start, mut pc) = (0, CODE_BASE);
+    let (mut start, mut pc) = (0, CODE_BASE + 4 * startup_len() as u64);
     for (i, c) in cases.iter().enumerate() {
-        let len = block_len(c) as u64 * 4 + 16;
-        if pc + len + 4 * 8 > CODE_LIMIT && i > start {
+        let len = 4 * (prologue_len(c) + c.words.len() + epilogue_len(c)) as u64 + 16;
+        if pc + len + 4 * tail_len() as u64 > CODE_LIMIT && i > start {
             out.push(start..i);
             start = i;
-            pc = CODE_BASE;
+            pc = CODE_BASE + 4 * startup_len() as u64;
         }
         pc += len;
     }
@@ -50,34 +89,40 @@ pub fn batches(cases: &[Case]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-/// Words of one case's block (prologue, case, epilogue), alignment padding excluded.
-fn block_len(c: &Case) -> usize {
-    prologue_len(c) + c.words.len() + epilogue_len(c)
+// The harness code's length does not depend on addresses: measure it with dummy ones.
+fn startup_len() -> usize {
+    let mut w = Vec::new();
+    startup(&mut w, CODE_BASE, CODE_BASE);
+    w.len()
 }
 
-// The harness code's length does not depend on addresses: measure it once per shape.
 fn prologue_len(c: &Case) -> usize {
     let mut w = Vec::new();
-    prologue(&mut w, CODE_BASE, CODE_BASE, c.mem.is_some());
+    prologue(&mut w, CODE_BASE, c, CODE_BASE, DUMMY, CODE_BASE);
     w.len()
 }
 
 fn epilogue_len(c: &Case) -> usize {
     let mut w = Vec::new();
-    epilogue(&mut w, CODE_BASE, CODE_BASE, c.out_len(), c.mem.is_some());
+    epilogue(&mut w, CODE_BASE, c, DUMMY);
     w.len()
 }
 
-/// Emits words at consecutive addresses from `base`.
-struct Code {
-    base: u64,
-    words: Vec<u32>,
+fn tail_len() -> usize {
+    let mut w = Vec::new();
+    tail(&mut w, CODE_BASE, DUMMY);
+    w.len()
 }
 
-impl Code {
-    fn pc(&self) -> u64 {
-        self.base + 4 * self.words.len() as u64
-    }
+/// Address of the next word to be pushed onto `w`, whose first word is at `pc`.
+fn at(w: &[u32], pc: u64) -> u64 {
+    pc + 4 * w.len() as u64
+}
+
+/// Points Xd at `addr`.
+fn address(w: &mut Vec<u32>, pc: u64, rd: u32, addr: u64) {
+    w.push(adrp(rd, at(w, pc), addr));
+    w.push(add_imm(rd, rd, (addr & 0xfff) as u32));
 }
 
 /// Copies the buffer: 16 bytes at a time through X1, X2 from [X3] to [X4].
@@ -88,15 +133,30 @@ fn copy_buf(w: &mut Vec<u32>) {
     }
 }
 
-/// Sets up a case from the input record at `rec`; the code starts at `pc`.
-fn prologue(w: &mut Vec<u32>, pc: u64, rec: u64, mem: bool) {
-    let at = |w: &Vec<u32>| pc + 4 * w.len() as u64;
-    w.push(adrp(30, at(w), rec));
-    w.push(add_imm(30, 30, (rec & 0xfff) as u32));
-    if mem {
+/// Installs the SIGILL handler on an alternate stack.
+fn startup(w: &mut Vec<u32>, pc: u64, statics: u64) {
+    address(w, pc, 0, statics + STATIC_SS);
+    w.push(movz(1, 0));
+    w.push(movz(8, SYS_SIGALTSTACK));
+    w.push(SVC0);
+    w.push(movz(0, SIGILL));
+    address(w, pc, 1, statics + STATIC_ACT);
+    w.push(movz(2, 0));
+    w.push(movz(3, SIGSET_SIZE));
+    w.push(movz(8, SYS_RT_SIGACTION));
+    w.push(SVC0);
+}
+
+/// Sets up case `c` from its input record at `rec`; the code starts at `pc` and the case's
+/// epilogue will be at `resume`.
+fn prologue(w: &mut Vec<u32>, pc: u64, c: &Case, rec: u64, a: Addrs, resume: u64) {
+    address(w, pc, 0, a.globals);
+    address(w, pc, 1, resume);
+    w.push(str(1, 0, G_RESUME));
+    address(w, pc, 30, rec);
+    if c.mem.is_some() {
         w.push(add_imm(3, 30, REC_MEM as u32));
-        w.push(adrp(4, at(w), BUF_ADDR));
-        w.push(add_imm(4, 4, (BUF_ADDR & 0xfff) as u32));
+        address(w, pc, 4, BUF_ADDR);
         copy_buf(w);
     }
     w.push(ldr(0, 30, REC_NZCV as u32));
@@ -109,12 +169,10 @@ fn prologue(w: &mut Vec<u32>, pc: u64, rec: u64, mem: bool) {
     w.push(ldr(30, 30, (REC_X + 8 * 30) as u32));
 }
 
-/// Saves the state into the output record at `out` and writes it to stdout.
-fn epilogue(w: &mut Vec<u32>, pc: u64, out: u64, len: usize, mem: bool) {
-    let at = |w: &Vec<u32>| pc + 4 * w.len() as u64;
+/// Saves the state into the output record and writes it to stdout.
+fn epilogue(w: &mut Vec<u32>, pc: u64, c: &Case, a: Addrs) {
     w.push(msr(TPIDR_EL0, 0));
-    w.push(adrp(0, at(w), out));
-    w.push(add_imm(0, 0, (out & 0xfff) as u32));
+    address(w, pc, 0, a.out);
     for r in (1..31).step_by(2) {
         w.push(stp(r, r + 1, 0, (REC_X + 8 * r as usize) as i32));
     }
@@ -124,17 +182,38 @@ fn epilogue(w: &mut Vec<u32>, pc: u64, out: u64, len: usize, mem: bool) {
     w.push(str(1, 0, REC_SP as u32));
     w.push(mrs(1, NZCV));
     w.push(str(1, 0, REC_NZCV as u32));
-    if mem {
-        w.push(adrp(3, at(w), BUF_ADDR));
-        w.push(add_imm(3, 3, (BUF_ADDR & 0xfff) as u32));
+    address(w, pc, 3, a.globals);
+    w.push(ldr(1, 3, G_TRAPPED));
+    w.push(str(1, 0, REC_TRAP as u32));
+    w.push(str(31, 3, G_TRAPPED)); // XZR
+    if c.mem.is_some() {
+        address(w, pc, 3, BUF_ADDR);
         w.push(add_imm(4, 0, REC_MEM as u32));
         copy_buf(w);
     }
     w.push(add_imm(1, 0, 0)); // MOV X1, X0
     w.push(movz(0, STDOUT));
-    w.push(movz(2, u16::try_from(len).unwrap()));
+    w.push(movz(2, u16::try_from(c.out_len()).unwrap()));
     w.push(movz(8, SYS_WRITE));
     w.push(SVC0);
+}
+
+/// exit(0), then the SIGILL handler (resume at the noted epilogue, flag the trap) and its
+/// signal return trampoline. Returns the handler's and the trampoline's offsets in words.
+fn tail(w: &mut Vec<u32>, pc: u64, a: Addrs) -> (usize, usize) {
+    w.extend([movz(0, 0), movz(8, SYS_EXIT), SVC0]);
+    let handler = w.len();
+    // X2 is the ucontext; X30 the restorer.
+    address(w, pc, 3, a.globals);
+    w.push(ldr(4, 3, G_RESUME));
+    w.push(str(4, 2, UC_PC));
+    w.push(movz(4, 1));
+    w.push(str(4, 3, G_TRAPPED));
+    w.push(0xd65f_03c0); // RET
+    let restorer = w.len();
+    w.push(movz(8, SYS_RT_SIGRETURN));
+    w.push(SVC0);
+    (handler, restorer)
 }
 
 fn record(c: &Case) -> Vec<u8> {
@@ -154,11 +233,17 @@ fn align_up(v: u64, a: u64) -> u64 {
     v.div_ceil(a) * a
 }
 
-/// Lays out a batch: headers, buffer, code, then the input records and the output record.
+fn put(image: &mut [u8], addr: u64, bytes: &[u8]) {
+    let off = (addr - IMAGE_BASE) as usize;
+    image[off..off + bytes.len()].copy_from_slice(bytes);
+}
+
+/// Lays out a batch: headers, buffer, code; then the static data and input records; then
+/// (zero-filled) the output record, the handler's globals and its alternate stack.
 pub fn build(cases: &[Case]) -> Program {
-    // Pass 1: where each block and its case words go (lengths do not depend on addresses).
+    // Pass 1: where each block and its case words go.
     let mut starts = Vec::with_capacity(cases.len());
-    let mut pc = CODE_BASE;
+    let mut pc = CODE_BASE + 4 * startup_len() as u64;
     for c in cases {
         let p = 4 * prologue_len(c) as u64;
         // Pad so the case's own words start 16-byte aligned (literal loads stay aligned).
@@ -166,52 +251,68 @@ pub fn build(cases: &[Case]) -> Program {
         starts.push(case_at - p);
         pc = case_at + 4 * (c.words.len() + epilogue_len(c)) as u64;
     }
-    let exit_at = pc;
-    let code_end = exit_at + 4 * 3;
+    let tail_at = pc;
+    let code_end = tail_at + 4 * tail_len() as u64;
     assert!(code_end <= CODE_LIMIT, "batch too large");
-    let in_base = align_up(code_end, PAGE);
+    let statics = align_up(code_end, PAGE);
     let recs: Vec<Vec<u8>> = cases.iter().map(record).collect();
-    let in_len: u64 = recs.iter().map(|r| r.len() as u64).sum();
-    let out_rec = align_up(in_base + in_len, PAGE);
-    let memsz = out_rec + PAGE - IMAGE_BASE;
+    let in_len: u64 = STATIC_SIZE + recs.iter().map(|r| r.len() as u64).sum::<u64>();
+    let a = Addrs {
+        out: align_up(statics + in_len, PAGE),
+        globals: 0,
+    };
+    let a = Addrs {
+        globals: a.out + PAGE,
+        ..a
+    };
+    let alt_stack = a.globals + PAGE;
+    let memsz = alt_stack + ALT_STACK_SIZE - IMAGE_BASE;
 
     // Pass 2: emit.
-    let mut image = vec![0u8; (in_base + in_len - IMAGE_BASE) as usize];
+    let mut image = vec![0u8; (statics + in_len - IMAGE_BASE) as usize];
+    let mut code = Vec::new();
+    startup(&mut code, CODE_BASE, statics);
     let mut case_addrs = Vec::with_capacity(cases.len());
-    let mut rec_at = in_base;
-    let mut code = Code {
-        base: CODE_BASE,
-        words: Vec::new(),
-    };
+    let mut rec_at = statics + STATIC_SIZE;
     for (c, (&start, r)) in cases.iter().zip(starts.iter().zip(&recs)) {
-        while code.pc() < start {
-            code.words.push(NOP);
+        while at(&code, CODE_BASE) < start {
+            code.push(NOP);
         }
+        let case_at = start + 4 * prologue_len(c) as u64;
+        let resume = case_at + 4 * c.words.len() as u64;
         let mut w = Vec::new();
-        prologue(&mut w, code.pc(), rec_at, c.mem.is_some());
-        code.words.extend(w);
-        case_addrs.push(code.pc());
-        code.words.extend(&c.words);
+        prologue(&mut w, start, c, rec_at, a, resume);
+        code.extend(w);
+        case_addrs.push(case_at);
+        code.extend(&c.words);
         let mut w = Vec::new();
-        epilogue(&mut w, code.pc(), out_rec, c.out_len(), c.mem.is_some());
-        code.words.extend(w);
-        let off = (rec_at - IMAGE_BASE) as usize;
-        image[off..off + r.len()].copy_from_slice(r);
+        epilogue(&mut w, resume, c, a);
+        code.extend(w);
+        put(&mut image, rec_at, r);
         rec_at += r.len() as u64;
     }
-    assert_eq!(code.pc(), exit_at);
-    code.words.extend([movz(0, 0), movz(8, SYS_EXIT), SVC0]);
-    let off = (CODE_BASE - IMAGE_BASE) as usize;
-    for (i, w) in code.words.iter().enumerate() {
-        image[off + 4 * i..][..4].copy_from_slice(&w.to_le_bytes());
-    }
+    assert_eq!(at(&code, CODE_BASE), tail_at);
+    let mut w = Vec::new();
+    let (handler, restorer) = tail(&mut w, tail_at, a);
+    code.extend(w);
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    put(&mut image, CODE_BASE, &bytes);
+
+    let ss: Vec<u8> = [alt_stack, 0, ALT_STACK_SIZE]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    put(&mut image, statics + STATIC_SS, &ss);
+    let act = [
+        tail_at + 4 * handler as u64,
+        SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+        tail_at + 4 * restorer as u64,
+        0,
+    ];
+    let act: Vec<u8> = act.iter().flat_map(|v| v.to_le_bytes()).collect();
+    put(&mut image, statics + STATIC_ACT, &act);
     elf::finish(&mut image, IMAGE_BASE, CODE_BASE, memsz);
-    Program {
-        image,
-        entry: CODE_BASE,
-        memsz,
-        case_addrs,
-    }
+    Program { image, case_addrs }
 }
 
 /// How a reference run went wrong.
@@ -236,31 +337,23 @@ pub fn qemu() -> String {
 const QEMU_CPU: &str = "cortex-a72";
 
 /// Runs `cases` under qemu-aarch64; `tag` names the temporary ELF.
-pub fn run(
-    tag: &str,
-    cases: &[Case],
-    prog: &Program,
-) -> Result<Vec<State>, (Vec<State>, RefError)> {
+pub fn run(tag: &str, cases: &[Case], prog: &Program) -> Result<Vec<State>, RefError> {
     let path = write_elf(tag, &prog.image);
-    let out = match Command::new(qemu())
+    let out = Command::new(qemu())
         .args(["-cpu", QEMU_CPU])
         .arg(&path)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => return Err((vec![], RefError::Missing(format!("{}: {e}", qemu())))),
-    };
+        .output();
     let _ = std::fs::remove_file(&path);
+    let out = out.map_err(|e| RefError::Missing(format!("{}: {e}", qemu())))?;
     let states = parse(cases, &out.stdout);
     if states.len() == cases.len() && out.status.success() {
         Ok(states)
     } else {
-        let err = RefError::Died {
+        Err(RefError::Died {
             done: states.len(),
             status: out.status.to_string(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        Err((states, err))
+        })
     }
 }
 
@@ -295,6 +388,7 @@ fn parse(cases: &[Case], mut out: &[u8]) -> Vec<State> {
             x,
             sp: u64_at(r, REC_SP),
             nzcv: u64_at(r, REC_NZCV) as u32,
+            undefined: u64_at(r, REC_TRAP) != 0,
             mem: c
                 .mem
                 .as_ref()

@@ -6,6 +6,7 @@ use super::case::Case;
 use super::enc;
 use super::harness::{reference_states, skip_without_qemu};
 use super::layout::{BUF_ADDR, BUF_SIZE, CODE_BASE, CODE_LIMIT};
+use super::ours::Ours;
 use super::reference;
 use super::rng::Rng;
 
@@ -74,6 +75,88 @@ fn reference_round_trips_registers_sp_and_flags() {
     assert_eq!(s.sp, c.sp);
     assert_eq!(s.nzcv, 0xa000_0000);
     assert_eq!(s.mem, None);
+    assert!(!s.undefined);
+}
+
+#[test]
+fn reference_reports_undefined_with_state_at_the_fault() {
+    if skip_without_qemu() {
+        return;
+    }
+    let mut x = marked();
+    x[1] = 1;
+    // UDF #0 (all zeros) is permanently UNDEFINED (Arm ARM C6.2.376): the first ADD has
+    // run, the second has not; flags as set before.
+    let mut words = a64w!(; add x0, x1, 1);
+    words.push(0);
+    words.extend(a64w!(; add x2, x2, 1));
+    let c = Case::new("udf", words, x, 0x5000_0000);
+    let ok = Case::new("after", a64w!(; add x3, x3, 1), marked(), 0);
+    let s = reference_states("selftest-udf", &[c.clone(), ok, c]);
+    for s in [&s[0], &s[2]] {
+        assert!(s.undefined);
+        assert_eq!(s.x[0], 2);
+        assert_eq!(s.x[2], marked()[2]);
+        assert_eq!(s.nzcv, 0x5000_0000);
+    }
+    assert!(!s[1].undefined);
+    assert_eq!(s[1].x[3], marked()[3] + 1);
+}
+
+#[test]
+fn reference_exclusives_succeed_in_pairs_and_fail_after_clrex() {
+    if skip_without_qemu() {
+        return;
+    }
+    let mut x = marked();
+    x[2] = BUF_ADDR + 0x40;
+    x[3] = 0x1234;
+    // LDXR then STXR to the same address: status 0, the store done (Arm ARM B2.9.2).
+    let pair = Case::new(
+        "ldxr-stxr",
+        a64w!(; ldxr x1, [x2] ; stxr w4, x3, [x2]),
+        x,
+        0,
+    );
+    // CLREX leaves the monitor Open Access: STXR fails with status 1, no store.
+    let clrex = Case::new("clrex-stxr", a64w!(; clrex ; stxr w4, x3, [x2]), x, 0);
+    let mem: Vec<u8> = (0..BUF_SIZE as u32).map(|i| i as u8).collect();
+    let cases = [pair.with_mem(mem.clone()), clrex.with_mem(mem.clone())];
+    let s = reference_states("selftest-excl", &cases);
+    assert_eq!(
+        s[0].x[1],
+        u64::from_le_bytes(mem[0x40..0x48].try_into().unwrap())
+    );
+    assert_eq!(s[0].x[4], 0);
+    assert_eq!(
+        &s[0].mem.as_ref().unwrap()[0x40..0x48],
+        &0x1234u64.to_le_bytes()
+    );
+    assert_eq!(s[1].x[4], 1);
+    assert_eq!(s[1].mem.as_ref().unwrap(), &mem);
+}
+
+#[test]
+fn ours_reports_a_difference() {
+    if skip_without_qemu() {
+        return;
+    }
+    // The reference runs ADD; ours runs nothing at the same address (only the end marker,
+    // which works before any handler exists): the comparison must name X0 and nothing else.
+    let mut x = marked();
+    x[1] = 7;
+    let add = Case::new("add", a64w!(; add x0, x1, 1), x, 0x2000_0000);
+    let want = &reference_states("selftest-diff", &[add.clone()])[0];
+    let addr = reference::build(&[add.clone()]).case_addrs[0];
+    let empty = Case {
+        words: vec![],
+        ..add
+    };
+    let got = Ours::new().run(&empty, addr).expect("the empty case runs");
+    assert_eq!(
+        got.diff(want),
+        vec![format!("x0: want {:#018x} got {:#018x}", 8, x[0])]
+    );
 }
 
 #[test]
