@@ -12,6 +12,8 @@
 
 #[path = "differential/case.rs"]
 mod case;
+#[path = "differential/disasm.rs"]
+mod disasm;
 #[path = "differential/elf.rs"]
 mod elf;
 #[path = "differential/enc.rs"]

@@ -4,6 +4,7 @@
 //! to skip (and a note is printed): the suite never passes silently without its reference.
 
 use super::case::{flags, Case, State};
+use super::disasm::disassemble;
 use super::ours::Ours;
 use super::reference::{self, RefError};
 use armvirt_cpu::exec::describe;
@@ -120,7 +121,14 @@ fn reference_failure(batch: &[Case], e: RefError) -> String {
 
 /// A case for a report: its encodings, the registers its fields name, SP and NZCV.
 pub fn show(c: &Case) -> String {
-    let insns: Vec<String> = c.words.iter().map(|&w| describe(w)).collect();
+    let insns: Vec<String> = c
+        .words
+        .iter()
+        .map(|&w| match disassemble(w) {
+            Some(asm) => format!("{asm} [{}]", describe(w)),
+            None => describe(w),
+        })
+        .collect();
     let mut regs: Vec<u32> = c
         .words
         .iter()

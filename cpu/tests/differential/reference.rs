@@ -338,7 +338,7 @@ const QEMU_CPU: &str = "cortex-a72";
 
 /// Runs `cases` under qemu-aarch64; `tag` names the temporary ELF.
 pub fn run(tag: &str, cases: &[Case], prog: &Program) -> Result<Vec<State>, RefError> {
-    let path = write_elf(tag, &prog.image);
+    let path = write_elf(&format!("diff-{tag}"), &prog.image);
     let out = Command::new(qemu())
         .args(["-cpu", QEMU_CPU])
         .arg(&path)
@@ -357,9 +357,11 @@ pub fn run(tag: &str, cases: &[Case], prog: &Program) -> Result<Vec<State>, RefE
     }
 }
 
-fn write_elf(tag: &str, image: &[u8]) -> PathBuf {
+/// Writes an executable (qemu-aarch64 refuses, silently, a file without execute permission)
+/// to cargo's temporary directory for integration tests.
+pub fn write_elf(tag: &str, image: &[u8]) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let path = dir.join(format!("diff-{tag}-{}.elf", std::process::id()));
+    let path = dir.join(format!("{tag}-{}.elf", std::process::id()));
     std::fs::write(&path, image).expect("writing the reference ELF");
     #[cfg(unix)]
     {

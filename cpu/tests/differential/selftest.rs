@@ -215,3 +215,20 @@ fn batches_keep_code_inside_test_ram() {
         assert!(prog.case_addrs[last] + 4 * cases[b.end - 1].words.len() as u64 + 4 <= CODE_LIMIT);
     }
 }
+
+#[test]
+fn reports_disassemble_through_qemu() {
+    if skip_without_qemu() {
+        return;
+    }
+    let w = a64w!(; add x0, x1, 1)[0];
+    assert_eq!(
+        super::disasm::disassemble(w).as_deref(),
+        Some("add x0, x1, #1")
+    );
+    let w = a64w!(; ldr x3, [x4, 16])[0];
+    assert_eq!(
+        super::disasm::disassemble(w).as_deref(),
+        Some("ldr x3, [x4, #0x10]")
+    );
+}
