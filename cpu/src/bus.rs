@@ -55,11 +55,7 @@ impl RamRegion {
 
     /// An empty region (a machine without RAM, for tests of the bus path).
     pub fn empty() -> Self {
-        RamRegion {
-            base: 0,
-            size: 0,
-            host: std::ptr::null_mut(),
-        }
+        RamRegion { base: 0, size: 0, host: std::ptr::null_mut() }
     }
 
     pub fn base(&self) -> u64 {

@@ -20,11 +20,7 @@ impl fmt::Display for DeviceError {
         match self {
             DeviceError::BadOffset { offset } => write!(f, "no register at offset {:#x}", offset),
             DeviceError::BadSize { offset, size } => {
-                write!(
-                    f,
-                    "{}-byte access to offset {:#x} is not supported",
-                    size, offset
-                )
+                write!(f, "{}-byte access to offset {:#x} is not supported", size, offset)
             }
         }
     }

@@ -32,3 +32,4 @@ pub fn blr(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn ret(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
+

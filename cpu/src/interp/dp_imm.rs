@@ -28,3 +28,4 @@ pub fn bitfield(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn extract(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
+

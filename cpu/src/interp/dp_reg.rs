@@ -40,3 +40,4 @@ pub fn dp_2src(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn dp_3src(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
+

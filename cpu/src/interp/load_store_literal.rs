@@ -8,3 +8,4 @@ use crate::mem::Mem;
 pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
+

@@ -40,3 +40,4 @@ pub fn msr_reg(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn mrs(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
+
