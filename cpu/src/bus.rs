@@ -55,7 +55,11 @@ impl RamRegion {
 
     /// An empty region (a machine without RAM, for tests of the bus path).
     pub fn empty() -> Self {
-        RamRegion { base: 0, size: 0, host: std::ptr::null_mut() }
+        RamRegion {
+            base: 0,
+            size: 0,
+            host: std::ptr::null_mut(),
+        }
     }
 
     pub fn base(&self) -> u64 {
@@ -102,10 +106,23 @@ impl RamRegion {
         }
     }
 
-    /// A byte slice of RAM, for bulk copies (DC ZVA, loaders, the debugger).
-    pub fn slice_mut(&self, off: usize, len: usize) -> &mut [u8] {
-        assert!(off + len <= self.size as usize);
+    /// Copies RAM at offset `off` into `buf` (loaders, the debugger).
+    pub fn read_bytes(&self, off: usize, buf: &mut [u8]) {
+        assert!(
+            off as u64 + buf.len() as u64 <= self.size,
+            "RAM read out of bounds"
+        );
         // SAFETY: bounds checked above; see `new`'s contract.
-        unsafe { std::slice::from_raw_parts_mut(self.host.add(off), len) }
+        unsafe { std::ptr::copy_nonoverlapping(self.host.add(off), buf.as_mut_ptr(), buf.len()) }
+    }
+
+    /// Copies `bytes` into RAM at offset `off`.
+    pub fn write_bytes(&self, off: usize, bytes: &[u8]) {
+        assert!(
+            off as u64 + bytes.len() as u64 <= self.size,
+            "RAM write out of bounds"
+        );
+        // SAFETY: bounds checked above; see `new`'s contract.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.host.add(off), bytes.len()) }
     }
 }

@@ -56,11 +56,21 @@ pub struct Exception {
 impl Exception {
     /// An UNDEFINED instruction (EC 0, IL 1).
     pub const fn undefined() -> Self {
-        Exception { ec: ec::UNKNOWN, iss: 0, far: None, return_next: false }
+        Exception {
+            ec: ec::UNKNOWN,
+            iss: 0,
+            far: None,
+            return_next: false,
+        }
     }
 
     pub const fn new(ec: u8, iss: u32) -> Self {
-        Exception { ec, iss, far: None, return_next: false }
+        Exception {
+            ec,
+            iss,
+            far: None,
+            return_next: false,
+        }
     }
 
     /// ESR_EL1 value: EC, IL = 1 (every A64 instruction is 32 bits), ISS.
@@ -83,7 +93,11 @@ pub mod vector {
 impl Cpu {
     /// Takes a synchronous exception to EL1: ESR/FAR/ELR/SPSR, PSTATE, and the vector.
     pub fn take_exception(&mut self, e: Exception) {
-        let ret = if e.return_next { self.s.pc.wrapping_add(4) } else { self.s.pc };
+        let ret = if e.return_next {
+            self.s.pc.wrapping_add(4)
+        } else {
+            self.s.pc
+        };
         self.sys.esr_el1 = e.esr();
         if let Some(far) = e.far {
             self.sys.far_el1 = far;

@@ -99,6 +99,9 @@ impl Cpu {
             let block = match self.fetch_block(m) {
                 Ok(b) => b,
                 Err(e) => {
+                    // A faulting fetch counts as a step, so a guest caught in an
+                    // exception loop still runs out of budget.
+                    self.icount += 1;
                     self.take_exception(e);
                     continue;
                 }

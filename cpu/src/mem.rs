@@ -66,7 +66,9 @@ impl Cpu {
         if let Some(off) = m.ram.offset(pa, size as u64) {
             return Ok(m.ram.load(off, size));
         }
-        m.bus.read(pa, size).map_err(|_| self.external_abort(va, Access::Read, size))
+        m.bus
+            .read(pa, size)
+            .map_err(|_| self.external_abort(va, Access::Read, size))
     }
 
     /// Stores `size` bytes (1, 2, 4, 8) to virtual address `va`.
@@ -77,7 +79,9 @@ impl Cpu {
             m.write_phys(pa, size, v);
             return Ok(());
         }
-        m.bus.write(pa, size, v).map_err(|_| self.external_abort(va, Access::Write, size))
+        m.bus
+            .write(pa, size, v)
+            .map_err(|_| self.external_abort(va, Access::Write, size))
     }
 
     /// Loads 16 bytes (a Q register) as two little-endian halves.
@@ -101,9 +105,18 @@ impl Cpu {
 
     /// A data abort taken to EL1 with fault status `dfsc` (ESR_EL1 ISS for EC 0x24/0x25).
     pub fn data_abort(&self, va: u64, acc: Access, _size: u8, dfsc: u32) -> Exception {
-        let class = if self.s.el == 0 { ec::DABT_LOWER } else { ec::DABT_CUR };
+        let class = if self.s.el == 0 {
+            ec::DABT_LOWER
+        } else {
+            ec::DABT_CUR
+        };
         let wnr = (acc == Access::Write) as u32;
-        Exception { ec: class, iss: (wnr << 6) | dfsc, far: Some(va), return_next: false }
+        Exception {
+            ec: class,
+            iss: (wnr << 6) | dfsc,
+            far: Some(va),
+            return_next: false,
+        }
     }
 
     /// An alignment fault on a data access.

@@ -18,7 +18,10 @@ pub struct Monitors {
 
 impl Monitors {
     pub fn new(cpus: usize) -> Self {
-        Monitors { reserved: vec![None; cpus], armed: 0 }
+        Monitors {
+            reserved: vec![None; cpus],
+            armed: 0,
+        }
     }
 
     fn slot(&mut self, cpu: usize) -> &mut Option<u64> {

@@ -68,22 +68,28 @@ impl TestCpu {
 
     /// Copies assembled code (bytes) to the start of RAM, followed by the end marker.
     pub fn load(&mut self, code: &[u8]) {
-        let words: Vec<u32> =
-            code.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+        let words: Vec<u32> = code
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         self.load_words(RAM_BASE, &words);
     }
 
     pub fn write_bytes(&mut self, addr: u64, bytes: &[u8]) {
         let ram = self.ram_region();
-        let off = ram.offset(addr, bytes.len() as u64).expect("outside test RAM");
-        ram.slice_mut(off, bytes.len()).copy_from_slice(bytes);
+        let off = ram
+            .offset(addr, bytes.len() as u64)
+            .expect("outside test RAM");
+        ram.write_bytes(off, bytes);
         self.code.note_write(addr, bytes.len() as u64);
     }
 
     pub fn read_bytes(&mut self, addr: u64, len: usize) -> Vec<u8> {
         let ram = self.ram_region();
         let off = ram.offset(addr, len as u64).expect("outside test RAM");
-        ram.slice_mut(off, len).to_vec()
+        let mut buf = vec![0; len];
+        ram.read_bytes(off, &mut buf);
+        buf
     }
 
     pub fn write_u64(&mut self, addr: u64, v: u64) {
@@ -98,8 +104,12 @@ impl TestCpu {
     pub fn run_limit(&mut self, limit: u64) -> Exit {
         let ram = self.ram_region();
         let mut bus = EmptyBus;
-        let mut mem =
-            Mem { ram, bus: &mut bus, code: &mut self.code, monitors: &mut self.monitors };
+        let mut mem = Mem {
+            ram,
+            bus: &mut bus,
+            code: &mut self.code,
+            monitors: &mut self.monitors,
+        };
         match self.executor {
             Executor::Interpreter => self.cpu.run(&mut mem, limit),
         }
@@ -131,7 +141,8 @@ impl TestCpu {
 #[macro_export]
 macro_rules! a64 {
     ($($t:tt)*) => {{
-        use dynasmrt::DynasmApi;
+        #[allow(unused_imports)]
+        use dynasmrt::{DynasmApi, DynasmLabelApi};
         let mut ops = dynasmrt::VecAssembler::<dynasmrt::aarch64::Aarch64Relocation>::new(0);
         dynasmrt::dynasm!(ops ; .arch aarch64 $($t)*);
         ops.finalize().expect("assembly failed")

@@ -171,8 +171,16 @@ fn row_of(insn: u32) -> Option<u16> {
 /// Decodes one instruction word.
 pub fn decode(insn: u32) -> Decoded {
     match row_of(insn) {
-        Some(r) => Decoded { exec: A64[r as usize].exec, insn: Insn(insn), row: r },
-        None => Decoded { exec: crate::interp::unallocated, insn: Insn(insn), row: u16::MAX },
+        Some(r) => Decoded {
+            exec: A64[r as usize].exec,
+            insn: Insn(insn),
+            row: r,
+        },
+        None => Decoded {
+            exec: crate::interp::unallocated,
+            insn: Insn(insn),
+            row: u16::MAX,
+        },
     }
 }
 

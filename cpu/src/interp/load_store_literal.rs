@@ -8,4 +8,3 @@ use crate::mem::Mem;
 pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
-

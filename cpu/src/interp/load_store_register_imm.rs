@@ -12,4 +12,3 @@ pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 pub fn unsigned_offset(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     super::unimplemented(cpu, m, i)
 }
-

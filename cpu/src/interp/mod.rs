@@ -26,7 +26,10 @@ pub fn unallocated(_: &mut Cpu, _: &mut Mem<'_>, _: Insn) -> Flow {
 /// An allocated encoding this core does not implement yet: stops the machine with a
 /// diagnostic rather than guessing.
 pub fn unimplemented(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
-    Flow::Exit(Exit::Unimplemented { pc: cpu.s.pc, insn: i.0 })
+    Flow::Exit(Exit::Unimplemented {
+        pc: cpu.s.pc,
+        insn: i.0,
+    })
 }
 
 /// The UNDEFINED outcome, for handlers that find a reserved field value.
@@ -75,12 +78,24 @@ mod tests {
     #[test]
     fn add_with_carry_edges() {
         // 0x7fffffff + 1: signed overflow, no carry (Arm ARM J1.1.3).
-        assert_eq!(add_with_carry(false, 0x7fff_ffff, 1, false), (0x8000_0000, nzcv(true, false, false, true)));
+        assert_eq!(
+            add_with_carry(false, 0x7fff_ffff, 1, false),
+            (0x8000_0000, nzcv(true, false, false, true))
+        );
         // 0 - 0 as SUBS: 0 + !0 + 1 → Z and C set.
-        assert_eq!(add_with_carry(true, 0, !0, true), (0, nzcv(false, true, true, false)));
+        assert_eq!(
+            add_with_carry(true, 0, !0, true),
+            (0, nzcv(false, true, true, false))
+        );
         // u64::MAX + 1 wraps with carry.
-        assert_eq!(add_with_carry(true, u64::MAX, 1, false), (0, nzcv(false, true, true, false)));
+        assert_eq!(
+            add_with_carry(true, u64::MAX, 1, false),
+            (0, nzcv(false, true, true, false))
+        );
         // A 32-bit add ignores the upper halves of its inputs.
-        assert_eq!(add_with_carry(false, 0xdead_0000_0001, 0x1_0000_0001, false).0, 2);
+        assert_eq!(
+            add_with_carry(false, 0xdead_0000_0001, 0x1_0000_0001, false).0,
+            2
+        );
     }
 }

@@ -1,43 +1,413 @@
-//! TODO: system
+//! System instructions: hints, barriers, CLREX, MSR (immediate), MRS/MSR (register),
+//! SYS/SYSL (cache, TLB and address-translation maintenance) and ERET (Arm ARM C5, C6.2).
+//!
+//! System registers themselves are the table in `sysreg.rs`. A register or maintenance
+//! operation this core does not model yet stops the machine with a diagnostic rather than
+//! pretending; an encoding the architecture leaves unallocated is UNDEFINED.
 
 use crate::cpu::Cpu;
-use crate::exec::Flow;
+use crate::exception::{ec, Exception};
+use crate::exec::{Exit, Flow};
 use crate::insn::Insn;
-use crate::mem::Mem;
+use crate::mem::{Access, Mem};
+use crate::sysreg;
 
-pub fn eret(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+/// SCTLR_EL1 bits that open EL0 access to what is otherwise EL1's (Arm ARM D17.2.118).
+const SCTLR_UMA: u64 = 1 << 9;
+const SCTLR_DZE: u64 = 1 << 14;
+const SCTLR_UCT: u64 = 1 << 15;
+const SCTLR_NTWI: u64 = 1 << 16;
+const SCTLR_NTWE: u64 = 1 << 18;
+
+/// DC ZVA block size in bytes (DCZID_EL0.BS = 4 words... 2^4 words = 64 bytes).
+pub const DC_ZVA_BYTES: u64 = 64;
+
+/// The fields of an MRS/MSR/SYS instruction: op0, op1, CRn, CRm, op2, Rt.
+#[derive(Clone, Copy, Debug)]
+struct SysFields {
+    op0: u32,
+    op1: u32,
+    crn: u32,
+    crm: u32,
+    op2: u32,
+    rt: u32,
+    read: bool,
 }
 
-pub fn hint(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+impl SysFields {
+    fn of(i: Insn) -> Self {
+        SysFields {
+            op0: i.bits(20, 19),
+            op1: i.bits(18, 16),
+            crn: i.bits(15, 12),
+            crm: i.bits(11, 8),
+            op2: i.bits(7, 5),
+            rt: i.rt(),
+            read: i.bit(21),
+        }
+    }
+
+    /// The trap of a system access to EL1: EC 0x18 with the ISS of Arm ARM D17.2.37.
+    fn trap(&self) -> Flow {
+        let iss = (self.op0 << 20)
+            | (self.op2 << 17)
+            | (self.op1 << 14)
+            | (self.crn << 10)
+            | (self.rt << 5)
+            | (self.crm << 1)
+            | self.read as u32;
+        Flow::Exception(Exception::new(ec::SYSREG, iss))
+    }
 }
 
-pub fn clrex(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+/// ERET: returns to ELR_EL1 with PSTATE from SPSR_EL1 (Arm ARM D1.11, "Exception return").
+pub fn eret(cpu: &mut Cpu, m: &mut Mem<'_>, _: Insn) -> Flow {
+    if cpu.s.el == 0 {
+        return super::undefined();
+    }
+    // An exception return clears the local exclusive monitor (Arm ARM B2.9.5).
+    m.monitors.clear(cpu.index);
+    let (spsr, elr) = (cpu.sys.spsr_el1, cpu.sys.elr_el1);
+    if cpu.s.spsr_to_pstate(spsr) {
+        cpu.s.pc = elr;
+        return Flow::Jump;
+    }
+    // Illegal return (to EL2/EL3 or AArch32, none of which exist): PSTATE.IL is set and the
+    // next instruction takes an Illegal Execution State exception (D1.11.4). Taking it here
+    // has the same effect: ELR = that instruction, SPSR.IL = 1.
+    cpu.s.pc = elr;
+    cpu.s.il = 1;
+    Flow::Exception(Exception::new(ec::ILLEGAL_STATE, 0))
 }
 
-pub fn barrier(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+/// Hints (C6.2.97): NOP, YIELD, WFE, WFI, SEV, SEVL; unallocated hints execute as NOP.
+pub fn hint(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    const WFE: u32 = 2;
+    const WFI: u32 = 3;
+    let op = i.bits(11, 5);
+    let at_el0 = cpu.s.el == 0;
+    match op {
+        WFI if at_el0 && cpu.sys.sctlr_el1 & SCTLR_NTWI == 0 => {
+            Flow::Exception(Exception::new(ec::WFX, 1 << 24))
+        }
+        WFI => {
+            cpu.s.pc = cpu.s.pc.wrapping_add(4);
+            Flow::Exit(Exit::Wfi)
+        }
+        WFE if at_el0 && cpu.sys.sctlr_el1 & SCTLR_NTWE == 0 => {
+            Flow::Exception(Exception::new(ec::WFX, (1 << 24) | 1))
+        }
+        // WFE may complete at any time (Arm ARM D1.16.1): with one vCPU and no event
+        // stream yet, completing at once is correct and never deadlocks.
+        _ => Flow::Next,
+    }
 }
 
-pub fn msr_imm(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+pub fn clrex(cpu: &mut Cpu, m: &mut Mem<'_>, _: Insn) -> Flow {
+    m.monitors.clear(cpu.index);
+    Flow::Next
 }
 
+/// DMB, DSB, ISB. Accesses are performed in program order on one host thread, so barriers
+/// have nothing to wait for; ISB ends the block (its row says so) to resynchronise context.
+pub fn barrier(_: &mut Cpu, _: &mut Mem<'_>, _: Insn) -> Flow {
+    Flow::Next
+}
+
+/// MSR (immediate): writes to PSTATE fields (C6.2.193).
+pub fn msr_imm(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    let f = SysFields::of(i);
+    let imm = f.crm;
+    match (f.op1, f.op2) {
+        // SPSel
+        (0, 5) => {
+            if cpu.s.el == 0 {
+                return super::undefined();
+            }
+            let el = cpu.s.el;
+            cpu.s.set_el_spsel(el, (imm & 1) as u8);
+        }
+        // DAIFSet / DAIFClr
+        (3, 6) | (3, 7) => {
+            if cpu.s.el == 0 && cpu.sys.sctlr_el1 & SCTLR_UMA == 0 {
+                return f.trap();
+            }
+            let bits = imm << 6;
+            if f.op2 == 6 {
+                cpu.s.daif |= bits;
+            } else {
+                cpu.s.daif &= !bits;
+            }
+        }
+        // PAN, UAO, DIT, SSBS, TCO...: later architecture versions than the A72's v8.0.
+        _ => return super::undefined(),
+    }
+    Flow::Next
+}
+
+/// MRS: reads a system register into Xt.
+pub fn mrs(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    let f = SysFields::of(i);
+    let enc = i.bits(20, 5) as u16;
+    let Some(reg) = sysreg::lookup(enc) else {
+        return Flow::Exit(Exit::Unimplemented {
+            pc: cpu.s.pc,
+            insn: i.0,
+        });
+    };
+    if let Some(flow) = check_el0(cpu, &f, reg) {
+        return flow;
+    }
+    match reg.read {
+        Some(read) => {
+            let v = read(cpu);
+            cpu.s.set_xr(f.rt, v);
+            Flow::Next
+        }
+        None => super::undefined(),
+    }
+}
+
+/// MSR (register): writes Xt to a system register.
+pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    let f = SysFields::of(i);
+    let enc = i.bits(20, 5) as u16;
+    let Some(reg) = sysreg::lookup(enc) else {
+        return Flow::Exit(Exit::Unimplemented {
+            pc: cpu.s.pc,
+            insn: i.0,
+        });
+    };
+    if let Some(flow) = check_el0(cpu, &f, reg) {
+        return flow;
+    }
+    match reg.write {
+        Some(write) => {
+            let v = cpu.s.xr(f.rt);
+            write(cpu, v);
+            Flow::Next
+        }
+        None => super::undefined(),
+    }
+}
+
+/// EL0's access rules beyond a register's own level: registers that SCTLR_EL1 can open to
+/// EL0 trap to EL1 when closed; EL1-only registers are UNDEFINED at EL0.
+fn check_el0(cpu: &Cpu, f: &SysFields, reg: &sysreg::SysRegDef) -> Option<Flow> {
+    if cpu.s.el > 0 {
+        return None;
+    }
+    let sctlr = cpu.sys.sctlr_el1;
+    match reg.name {
+        "DAIF" if sctlr & SCTLR_UMA == 0 => Some(f.trap()),
+        "CTR_EL0" if sctlr & SCTLR_UCT == 0 => Some(f.trap()),
+        "TPIDRRO_EL0" if !f.read => Some(super::undefined()),
+        _ if reg.min_el > 0 => Some(super::undefined()),
+        _ => None,
+    }
+}
+
+/// SYS: cache maintenance (DC, IC), TLB maintenance (TLBI) and address translation (AT).
 pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+    let f = SysFields::of(i);
+    match (f.op1, f.crn, f.crm, f.op2) {
+        // DC ZVA: zero a naturally aligned 64-byte block, as a write.
+        (3, 7, 4, 1) => {
+            if cpu.s.el == 0 && cpu.sys.sctlr_el1 & SCTLR_DZE == 0 {
+                return f.trap();
+            }
+            let base = cpu.s.xr(f.rt) & !(DC_ZVA_BYTES - 1);
+            for off in (0..DC_ZVA_BYTES).step_by(8) {
+                if let Err(e) = cpu.write(m, base + off, 8, 0) {
+                    return Flow::Exception(e);
+                }
+            }
+            Flow::Next
+        }
+        // DC CVAC, CVAU, CIVAC, CVAP (by VA, EL0-capable with SCTLR_EL1.UCI): memory is
+        // coherent, nothing to clean; the VA is still translated so a bad one faults.
+        (3, 7, 10, 1) | (3, 7, 11, 1) | (3, 7, 14, 1) | (3, 7, 12, 1) => dc_by_va(cpu, &f),
+        // DC IVAC (EL1 only), DC ISW/CSW/CISW (set/way, EL1 only).
+        (0, 7, 6, 1) | (0, 7, 6, 2) | (0, 7, 10, 2) | (0, 7, 14, 2) => {
+            if cpu.s.el == 0 {
+                return super::undefined();
+            }
+            Flow::Next
+        }
+        // IC IALLUIS, IC IALLU: decoded code is dropped.
+        (0, 7, 1, 0) | (0, 7, 5, 0) => {
+            if cpu.s.el == 0 {
+                return super::undefined();
+            }
+            m.code.flush();
+            Flow::Next
+        }
+        // IC IVAU: drop decoded code of the page holding the VA.
+        (3, 7, 5, 1) => {
+            let va = cpu.s.xr(f.rt);
+            match cpu.translate(va, Access::Read) {
+                Ok(pa) => m.code.note_write(pa, 4),
+                Err(_) => m.code.flush(),
+            }
+            Flow::Next
+        }
+        // TLBI: no TLB is modelled yet (translation is flat), so there is nothing to drop.
+        (0, 8, _, _) if cpu.s.el > 0 => Flow::Next,
+        // AT S1E1R/W, S1E0R/W: the result of a stage-1 translation into PAR_EL1.
+        (0, 7, 8, 0..=3) if cpu.s.el > 0 => {
+            let va = cpu.s.xr(f.rt);
+            let acc = if f.op2 & 1 == 1 {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            cpu.sys.par_el1 = match cpu.translate(va, acc) {
+                Ok(pa) => pa & 0x0000_ffff_ffff_f000,
+                // F = 1 with the fault status; the MMU work fills in FST precisely.
+                Err(e) => 1 | ((e.iss as u64 & 0x3f) << 1),
+            };
+            Flow::Next
+        }
+        _ => Flow::Exit(Exit::Unimplemented {
+            pc: cpu.s.pc,
+            insn: i.0,
+        }),
+    }
 }
 
-pub fn sysl(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+fn dc_by_va(cpu: &mut Cpu, f: &SysFields) -> Flow {
+    const SCTLR_UCI: u64 = 1 << 26;
+    if cpu.s.el == 0 && cpu.sys.sctlr_el1 & SCTLR_UCI == 0 {
+        return f.trap();
+    }
+    let va = cpu.s.xr(f.rt);
+    match cpu.translate(va, Access::Read) {
+        Ok(_) => Flow::Next,
+        Err(e) => Flow::Exception(e),
+    }
 }
 
-pub fn msr_reg(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
+/// SYSL: no SYSL operation is defined for this core.
+pub fn sysl(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    Flow::Exit(Exit::Unimplemented {
+        pc: cpu.s.pc,
+        insn: i.0,
+    })
 }
 
-pub fn mrs(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
-    super::unimplemented(cpu, m, i)
-}
+#[cfg(test)]
+mod tests {
+    use crate::a64;
+    use crate::cpu_test;
+    use crate::exec::Exit;
+    use crate::state::{DAIF_F, DAIF_I, DAIF_MASK};
 
+    cpu_test! {
+        fn mrs_reads_midr_currentel_and_mpidr(t) {
+            t.load(&a64!(; mrs x0, 0x4000 ; mrs x1, 0x4212 ; mrs x2, 0x4005));
+            t.run();
+            assert_eq!(t.x(0), 0x410f_d083);
+            assert_eq!(t.x(1), 1 << 2); // CurrentEL: EL1 in bits 3:2
+            assert_eq!(t.x(2), 1 << 31); // MPIDR_EL1: RES1 bit 31, affinity 0
+        }
+
+        fn msr_and_mrs_nzcv_round_trip(t) {
+            // msr nzcv, x0 ; mrs x1, nzcv (NZCV = 3,3,4,2,0 → 0x5a10)
+            t.load(&a64!(; msr 0x5a10, x0 ; mrs x1, 0x5a10));
+            t.set_x(0, 0xffff_ffff_ffff_ffff);
+            t.run();
+            assert_eq!(t.x(1), 0xf000_0000);
+            assert_eq!(t.nzcv(), 0xf000_0000);
+        }
+
+        fn daifset_and_daifclr(t) {
+            t.load(&a64!(; msr daifclr, 0xf ; mrs x0, 0x5a11 ; msr daifset, 3 ; mrs x1, 0x5a11));
+            t.run();
+            assert_eq!(t.x(0), 0);
+            assert_eq!(t.x(1), (DAIF_I | DAIF_F) as u64);
+        }
+
+        fn spsel_swaps_the_stack_pointer(t) {
+            t.load(&a64!(; mov sp, x0 ; msr spsel, 0 ; mov sp, x1 ; msr spsel, 1 ; mov x2, sp));
+            t.set_x(0, 0x1000);
+            t.set_x(1, 0x2000);
+            t.run();
+            assert_eq!(t.x(2), 0x1000);
+            assert_eq!(t.cpu.s.sp_el0, 0x2000);
+        }
+
+        fn eret_returns_to_el0_with_spsr_state(t) {
+            // msr elr_el1, x0 ; msr spsr_el1, x1 ; eret; then at EL0 an SVC whose vector
+            // holds the end marker: the SVC's SPSR shows the state ERET installed.
+            t.load(&a64!(; msr 0x4201, x0 ; msr 0x4200, x1 ; eret));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.set_x(0, 0x4000_0100);
+            t.set_x(1, 0x6000_0000); // EL0t, Z and C set, DAIF clear
+            t.write_bytes(0x4000_0100, &0xd400_0001u32.to_le_bytes()); // svc #0
+            t.load_words(0x4000_1000 + 0x400, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.spsr_el1, 0x6000_0000);
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0104);
+        }
+
+        fn eret_to_el2_is_an_illegal_return(t) {
+            t.load(&a64!(; msr 0x4201, x0 ; msr 0x4200, x1 ; eret));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.set_x(0, 0x4000_0100);
+            t.set_x(1, 0b01001); // EL2h
+            t.load_words(0x4000_1000 + 0x200, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.esr_el1 >> 26, 0x0e);
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0100);
+            assert_eq!(t.cpu.sys.spsr_el1 >> 20 & 1, 1); // SPSR.IL
+            assert_eq!(t.cpu.s.daif, DAIF_MASK);
+        }
+
+        fn dc_zva_zeroes_its_aligned_block(t) {
+            t.load(&a64!(; dc zva, x0));
+            for a in (0x4001_0000u64..0x4001_0100).step_by(8) {
+                t.write_u64(a, !0);
+            }
+            t.set_x(0, 0x4001_0047); // inside the block at 0x40010040
+            t.run();
+            assert_eq!(t.read_u64(0x4001_0038), !0);
+            for a in (0x4001_0040u64..0x4001_0080).step_by(8) {
+                assert_eq!(t.read_u64(a), 0, "at {:#x}", a);
+            }
+            assert_eq!(t.read_u64(0x4001_0080), !0);
+        }
+
+        fn wfi_exits_to_the_machine(t) {
+            t.load(&a64!(; wfi));
+            assert_eq!(t.run_limit(10), Exit::Wfi);
+            assert_eq!(t.cpu.s.pc, 0x4000_0004);
+        }
+
+        fn mrs_of_an_unmodelled_register_stops_with_a_diagnostic(t) {
+            // mrs x0, s3_0_c15_c0_0 (IMPLEMENTATION DEFINED space)
+            t.load_words(0x4000_0000, &[0xd538_f000]);
+            assert_eq!(t.run_limit(10), Exit::Unimplemented { pc: 0x4000_0000, insn: 0xd538_f000 });
+        }
+
+        fn el0_reading_an_el1_register_is_undefined(t) {
+            t.load(&a64!(; mrs x0, 0x4000));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.cpu.s.set_el_spsel(0, 0);
+            t.load_words(0x4000_1000 + 0x400, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.esr_el1 >> 26, 0);
+        }
+
+        fn el0_ctr_read_traps_when_uct_is_clear(t) {
+            t.load(&a64!(; mrs x3, 0x5801));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.cpu.sys.sctlr_el1 &= !(1 << 15);
+            t.cpu.s.set_el_spsel(0, 0);
+            t.load_words(0x4000_1000 + 0x400, &[]);
+            t.run();
+            // EC 0x18; ISS: op0 3, op2 1, op1 3, CRn 0, Rt 3, CRm 0, read.
+            let iss = (3 << 20) | (1 << 17) | (3 << 14) | (3 << 5) | 1;
+            assert_eq!(t.cpu.sys.esr_el1, (0x18 << 26) | (1 << 25) | iss);
+        }
+    }
+}
