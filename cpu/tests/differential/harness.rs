@@ -52,32 +52,38 @@ pub fn check(group: &str, cases: &[Case]) {
         return;
     }
     let mut ours = Ours::new();
-    let mut failures = Vec::new();
+    // (case index, what went wrong); cases are only rendered for the report.
+    let mut failures: Vec<(usize, String)> = Vec::new();
     let (mut mismatched, mut unfinished) = (0, 0);
     for (b, range) in reference::batches(cases).into_iter().enumerate() {
+        let first = range.start;
         let batch = &cases[range];
         let prog = reference::build(batch);
         let want = match reference::run(&format!("{group}-{b}"), batch, &prog) {
             Ok(s) => s,
             Err(e) => panic!("{group}: {}", reference_failure(batch, e)),
         };
-        for ((case, want), &addr) in batch.iter().zip(&want).zip(&prog.case_addrs) {
+        let runs = batch.iter().zip(&want).zip(&prog.case_addrs).enumerate();
+        for (i, ((case, want), &addr)) in runs {
             if case.expect_undefined && !want.undefined {
-                panic!("{group}: generator error: qemu-aarch64 executed a case meant to be UNDEFINED:\n{}", show(case));
+                panic!(
+                    "{group}: generator error: qemu-aarch64 executed a case meant to be \
+                     UNDEFINED:\n{}",
+                    show(case)
+                );
             }
             match ours.run(case, addr) {
                 Ok(got) if got == *want => {}
                 Ok(got) => {
                     mismatched += 1;
-                    failures.push(format!(
-                        "{}  differs:\n    {}",
-                        show(case),
-                        got.diff(want).join("\n    ")
+                    failures.push((
+                        first + i,
+                        format!("differs:\n    {}", got.diff(want).join("\n    ")),
                     ));
                 }
                 Err(e) => {
                     unfinished += 1;
-                    failures.push(format!("{}  {e}", show(case)));
+                    failures.push((first + i, e));
                 }
             }
         }
@@ -87,15 +93,36 @@ pub fn check(group: &str, cases: &[Case]) {
         cases.len()
     );
     if !failures.is_empty() {
-        let shown: Vec<_> = failures.iter().take(REPORT_LIMIT).cloned().collect();
         panic!(
             "{group}: {mismatched} of {} cases differ from qemu-aarch64 and {unfinished} did not \
-             finish on ours; the first {}:\n{}",
+             finish on ours\n{}",
             cases.len(),
-            shown.len(),
-            shown.join("\n")
+            report(cases, &failures)
         );
     }
+}
+
+/// Failure counts per form, then the first failing case of each form (up to
+/// [`REPORT_LIMIT`]), so that one report shows every kind of problem.
+fn report(cases: &[Case], failures: &[(usize, String)]) -> String {
+    let mut per_form: Vec<(&str, usize, usize)> = Vec::new(); // (name, count, first)
+    for (n, (i, _)) in failures.iter().enumerate() {
+        let name = cases[*i].name.as_str();
+        match per_form.iter_mut().find(|f| f.0 == name) {
+            Some(f) => f.1 += 1,
+            None => per_form.push((name, 1, n)),
+        }
+    }
+    let mut out = String::from("failing forms:");
+    for (name, count, _) in &per_form {
+        out += &format!(" [{name}] x{count};");
+    }
+    out += "\nfirst failure of each form:\n";
+    for (_, _, n) in per_form.iter().take(REPORT_LIMIT) {
+        let (i, what) = &failures[*n];
+        out += &format!("{}  {what}\n", show(&cases[*i]));
+    }
+    out
 }
 
 fn reference_failure(batch: &[Case], e: RefError) -> String {
