@@ -39,6 +39,8 @@ mod gen_dp_imm;
 mod gen_dp_reg;
 #[path = "differential/gen_load_store.rs"]
 mod gen_load_store;
+#[path = "differential/gen_sequence.rs"]
+mod gen_sequence;
 #[path = "differential/gen_system.rs"]
 mod gen_system;
 #[path = "differential/gen_undefined.rs"]
@@ -84,4 +86,5 @@ groups! {
     ls_exclusive => gen_load_store::exclusive;
     system => gen_system::system;
     undefined => gen_undefined::undefined;
+    sequences => gen_sequence::sequences;
 }
