@@ -55,7 +55,7 @@ pub fn movz(rd: u32, imm: u16) -> u32 {
 pub const NZCV: u32 = sysreg(3, 3, 4, 2, 0);
 pub const TPIDR_EL0: u32 = sysreg(3, 3, 13, 0, 2);
 
-const fn sysreg(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
+pub const fn sysreg(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u32 {
     (op0 - 2) << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5
 }
 

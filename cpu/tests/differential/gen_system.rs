@@ -1,14 +1,18 @@
 //! Generators for the system instructions an EL0 program may run (Arm ARM C4.1.87.x, C5):
-//! MRS/MSR NZCV, MSR then MRS TPIDR_EL0, every NOP-behaving hint, DMB/DSB/ISB with every
-//! option, CLREX, and the EL0-enabled cache maintenance by address (DC CVAC/CVAU/CIVAC,
-//! IC IVAU: no architectural effect on registers or memory here). WFE/WFI are left out:
+//! MRS/MSR NZCV, MRS of CTR_EL0/DCZID_EL0/TPIDRRO_EL0, MSR then MRS TPIDR_EL0, every
+//! NOP-behaving hint, DMB/DSB/ISB with every option, CLREX, and the EL0-enabled cache
+//! maintenance by address: DC ZVA (zeroes a 64-byte block of the buffer), DC CVAC/CVAU/CIVAC
+//! and IC IVAU (no architectural effect on registers or memory). WFE/WFI are left out:
 //! they may wait.
 
 use super::case::Case;
-use super::enc::{mrs, msr, NZCV, TPIDR_EL0};
+use super::enc::{mrs, msr, sysreg, NZCV, TPIDR_EL0};
 use super::gen::Gen;
 use super::layout::{BUF_ADDR, BUF_SIZE};
 
+const CTR_EL0: u32 = sysreg(3, 3, 0, 0, 1);
+const DCZID_EL0: u32 = sysreg(3, 3, 0, 0, 7);
+const TPIDRRO_EL0: u32 = sysreg(3, 3, 13, 0, 3);
 const WFE: u32 = 2;
 const WFI: u32 = 3;
 
@@ -23,7 +27,14 @@ pub fn system() -> Vec<Case> {
         let rt = g.rng.reg();
         match i % 7 {
             0 => {
-                g.one("MRS NZCV", mrs(rt, NZCV));
+                // NZCV, and the EL0-readable ID registers (the A72's values on both sides).
+                let (name, reg) = g.rng.pick(&[
+                    ("MRS NZCV", NZCV),
+                    ("MRS CTR_EL0", CTR_EL0),
+                    ("MRS DCZID_EL0", DCZID_EL0),
+                    ("MRS TPIDRRO_EL0", TPIDRRO_EL0),
+                ]);
+                g.one(name, mrs(rt, reg));
             }
             1 => {
                 let rt2 = g.rng.reg();
@@ -58,8 +69,10 @@ pub fn system() -> Vec<Case> {
                 g.one("CLREX", 0xd503_305f | crm << 8);
             }
             _ => {
-                // DC CVAC, DC CVAU, DC CIVAC, IC IVAU on an address in the buffer.
+                // DC ZVA, DC CVAC, DC CVAU, DC CIVAC, IC IVAU on an address in the buffer
+                // (64-byte aligned, so every ZVA block lies inside it).
                 let (name, w) = g.rng.pick(&[
+                    ("DC ZVA", sys(3, 7, 4, 1, 0)),
                     ("DC CVAC", sys(3, 7, 10, 1, 0)),
                     ("DC CVAU", sys(3, 7, 11, 1, 0)),
                     ("DC CIVAC", sys(3, 7, 14, 1, 0)),
