@@ -84,6 +84,7 @@ groups! {
     ls_pair => gen_load_store::pair;
     ls_literal => gen_load_store::literal;
     ls_exclusive => gen_load_store::exclusive;
+    ls_sequences => gen_load_store::sequences;
     system => gen_system::system;
     undefined => gen_undefined::undefined;
     sequences => gen_sequence::sequences;

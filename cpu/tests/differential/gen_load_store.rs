@@ -369,3 +369,34 @@ pub fn exclusive() -> Vec<Case> {
     }
     g.finish()
 }
+
+/// Sequences of loads and stores of mixed sizes through one base register (unsigned and
+/// unscaled offsets), so stores are read back by wider, narrower and sign-extending loads.
+pub fn sequences() -> Vec<Case> {
+    let mut g = Gen::new("ls_sequences");
+    const MID: u64 = BUF_ADDR + BUF_SIZE as u64 / 2;
+    for _ in 0..300 {
+        let rb = g.rng.reg30();
+        let len = g.rng.range(2, 8);
+        let mut words = Vec::new();
+        for _ in 0..len {
+            let (size, opc, _, bytes) = g.rng.pick(SINGLE);
+            let rt = reg_not(&mut g, &[rb]);
+            // An aligned address within 64 bytes of the middle, so accesses overlap.
+            let ea = MID - 64 + bytes * g.rng.below(128 / bytes);
+            let off = ea - (MID - 64); // 0..128
+            let w = if g.rng.bool() {
+                // LDR/STR (unsigned offset) from base = MID - 64.
+                let imm12 = (off / bytes) as u32;
+                size << 30 | 0b111 << 27 | 0b01 << 24 | opc << 22 | imm12 << 10 | rb << 5 | rt
+            } else {
+                // LDUR/STUR from the same base, offset as a signed 9-bit value.
+                let imm9 = off as u32 & 0x1ff;
+                size << 30 | 0b111 << 27 | opc << 22 | imm9 << 12 | rb << 5 | rt
+            };
+            words.push(w);
+        }
+        push(&mut g, "load/store sequence", words, &[(rb, MID - 64)]);
+    }
+    g.finish()
+}

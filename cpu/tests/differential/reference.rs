@@ -21,8 +21,10 @@ use super::case::{Case, State};
 use super::elf;
 use super::enc::*;
 use super::layout::*;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 // Linux arm64 system calls (include/uapi/asm-generic/unistd.h) and their constants.
 const SYS_SIGALTSTACK: u16 = 132;
@@ -336,25 +338,80 @@ pub fn qemu() -> String {
 /// The cortex-A72 model, so the reference has exactly the A72's features.
 const QEMU_CPU: &str = "cortex-a72";
 
+/// How long one batch may run: a few seconds at most in practice; a case that loops (a
+/// generator bug) must fail the test rather than hang it.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Runs `cases` under qemu-aarch64; `tag` names the temporary ELF.
 pub fn run(tag: &str, cases: &[Case], prog: &Program) -> Result<Vec<State>, RefError> {
+    run_for(tag, cases, prog, TIMEOUT)
+}
+
+/// [`run`] with a given time limit.
+pub fn run_for(
+    tag: &str,
+    cases: &[Case],
+    prog: &Program,
+    timeout: Duration,
+) -> Result<Vec<State>, RefError> {
     let path = write_elf(&format!("diff-{tag}"), &prog.image);
-    let out = Command::new(qemu())
-        .args(["-cpu", QEMU_CPU])
-        .arg(&path)
-        .output();
+    let mut cmd = Command::new(qemu());
+    cmd.args(["-cpu", QEMU_CPU]).arg(&path);
+    let out = run_with_timeout(&mut cmd, timeout);
     let _ = std::fs::remove_file(&path);
-    let out = out.map_err(|e| RefError::Missing(format!("{}: {e}", qemu())))?;
-    let states = parse(cases, &out.stdout);
-    if states.len() == cases.len() && out.status.success() {
+    let (status, stdout, stderr) = out?;
+    let states = parse(cases, &stdout);
+    if states.len() == cases.len() && status.as_ref().is_some_and(|s| s.success()) {
         Ok(states)
     } else {
         Err(RefError::Died {
             done: states.len(),
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: status.map_or("killed after the timeout".into(), |s| s.to_string()),
+            stderr,
         })
     }
+}
+
+/// Runs `cmd`, collecting stdout and stderr; kills it (None status) after `timeout`.
+fn run_with_timeout(
+    cmd: &mut Command,
+    timeout: Duration,
+) -> Result<(Option<ExitStatus>, Vec<u8>, String), RefError> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| RefError::Missing(format!("{}: {e}", qemu())))?;
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    Ok((
+        status,
+        reader.join().unwrap_or_default(),
+        err_reader.join().unwrap_or_default(),
+    ))
 }
 
 /// Writes an executable (qemu-aarch64 refuses, silently, a file without execute permission)

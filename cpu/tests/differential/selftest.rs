@@ -232,3 +232,22 @@ fn reports_disassemble_through_qemu() {
         Some("ldr x3, [x4, #0x10]")
     );
 }
+
+#[test]
+fn a_looping_reference_case_times_out_and_is_named() {
+    if skip_without_qemu() {
+        return;
+    }
+    let ok = Case::new("ok", vec![], marked(), 0);
+    let looping = Case::new("loop", vec![0x1400_0000], marked(), 0); // B . (to itself)
+    let cases = [ok, looping];
+    let prog = reference::build(&cases);
+    let limit = std::time::Duration::from_millis(500);
+    match reference::run_for("selftest-loop", &cases, &prog, limit) {
+        Err(reference::RefError::Died { done, status, .. }) => {
+            assert_eq!(done, 1);
+            assert!(status.contains("timeout"), "{status}");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
