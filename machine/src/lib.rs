@@ -1,1 +1,25 @@
-//! The machine.
+//! armvirt's QEMU-virt-style machine: the memory map, guest RAM, the MMIO bus, the kernel
+//! loaders and boot stub, and the device tree.
+//!
+//! [`Machine::new`] builds a machine from a [`Config`]: RAM mapped, kernel, initrd and DTB
+//! loaded where QEMU's `virt` would put them, vCPU 0's start in [`Machine::boot`].
+
+pub mod boot;
+pub mod bus;
+pub mod config;
+pub mod dtb;
+pub mod error;
+pub mod fdt;
+pub mod loader;
+mod machine;
+pub mod memmap;
+pub mod placeholder;
+pub mod ram;
+
+pub use boot::Boot;
+pub use bus::MmioBus;
+pub use config::Config;
+pub use error::Error;
+pub use loader::KernelFormat;
+pub use machine::Machine;
+pub use ram::GuestRam;

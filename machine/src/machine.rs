@@ -1,0 +1,186 @@
+//! The virt machine put together: RAM with the kernel, initrd, device tree and boot stub
+//! in it (placed as QEMU places them), and the MMIO bus.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use crate::boot::{self, Boot};
+use crate::bus::MmioBus;
+use crate::config::Config;
+use crate::dtb;
+use crate::error::Error;
+use crate::fdt::{self, DtParams};
+use crate::loader::{self, Kernel, KernelFormat, RamSpan};
+use crate::memmap::{self, Region, RAM_BASE};
+use crate::placeholder::{EmptyVirtioMmio, Unimplemented};
+use crate::ram::GuestRam;
+
+/// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
+pub struct Machine {
+    config: Config,
+    ram: GuestRam,
+    bus: MmioBus,
+    boot: Boot,
+    kernel_format: KernelFormat,
+    dtb: Vec<u8>,
+}
+
+impl Machine {
+    /// Allocates RAM, loads the kernel, the initrd and the device tree, writes the boot
+    /// stub, and builds the bus.
+    pub fn new(config: Config) -> Result<Self, Error> {
+        config.validate().map_err(Error::Config)?;
+        let ram_size = config.effective_ram_size();
+        let span = RamSpan {
+            base: RAM_BASE,
+            size: ram_size,
+        };
+        // Map RAM first: a size the host refuses is the cheapest error to find.
+        let mut ram = GuestRam::new(RAM_BASE, ram_size)?;
+
+        let kernel_data = read_file("kernel", &config.kernel, ram_size)?;
+        let kernel =
+            loader::place_kernel(kernel_data, config.kernel_raw_addr, span).map_err(|err| {
+                Error::Kernel {
+                    path: config.kernel.clone(),
+                    err,
+                }
+            })?;
+        let initrd_data = match &config.initrd {
+            Some(path) => Some(read_file("initrd", path, ram_size)?),
+            None => None,
+        };
+        let initrd = match &initrd_data {
+            Some(data) => Some(boot::place_initrd(span, &kernel, data.len() as u64)?),
+            None => None,
+        };
+
+        let params = DtParams {
+            ram: Region::new(RAM_BASE, ram_size),
+            cpus: config.cpus,
+            bootargs: config.cmdline.clone(),
+            initrd: initrd.map(|r| (r.base, r.end())),
+            seed: config.dtb_seed,
+        };
+        let dtb = match &config.dtb {
+            None => fdt::build(&params)?,
+            Some(path) => {
+                let data = read_file("device tree", path, ram_size)?;
+                dtb::load(&data, &params).map_err(|err| Error::Dtb {
+                    path: path.clone(),
+                    err,
+                })?
+            }
+        };
+        let dtb_region = boot::place_dtb(span, &kernel, initrd, dtb.len() as u64)?;
+        let boot = boot::boot_entry(span, &kernel, initrd, dtb_region);
+
+        write_kernel(&mut ram, &kernel)?;
+        if let (Some(region), Some(data)) = (initrd, &initrd_data) {
+            ram.write(region.base, data)?;
+        }
+        ram.write(dtb_region.base, &dtb)?;
+        if let Some(at) = boot.stub {
+            ram.write(at, &boot::stub_bytes(dtb_region.base, kernel.entry))?;
+        }
+
+        Ok(Machine {
+            config,
+            ram,
+            bus: default_bus()?,
+            boot,
+            kernel_format: kernel.format,
+            dtb,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// How vCPU 0 starts, and where the kernel, initrd and DTB are.
+    pub fn boot(&self) -> &Boot {
+        &self.boot
+    }
+
+    pub fn kernel_format(&self) -> KernelFormat {
+        self.kernel_format
+    }
+
+    /// The device tree as loaded into RAM (for `--dump-dtb`).
+    pub fn dtb(&self) -> &[u8] {
+        &self.dtb
+    }
+
+    pub fn ram(&self) -> &GuestRam {
+        &self.ram
+    }
+
+    pub fn ram_mut(&mut self) -> &mut GuestRam {
+        &mut self.ram
+    }
+
+    pub fn bus_mut(&mut self) -> &mut MmioBus {
+        &mut self.bus
+    }
+
+    /// Runs the machine until it powers off.
+    pub fn run(&mut self) -> Result<(), Error> {
+        Err(Error::NotWired)
+    }
+}
+
+/// Reads `path` whole, refusing files larger than `limit` (RAM) before reading them.
+fn read_file(what: &'static str, path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let mut file = File::open(path).map_err(|e| Error::read(what, path, e))?;
+    let meta = file.metadata().map_err(|e| Error::read(what, path, e))?;
+    if meta.is_dir() {
+        let err = std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+        return Err(Error::read(what, path, err));
+    }
+    if meta.len() > limit {
+        return Err(Error::TooLarge {
+            what,
+            path: path.into(),
+            size: meta.len(),
+            ram: limit,
+        });
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut data)
+        .map_err(|e| Error::read(what, path, e))?;
+    Ok(data)
+}
+
+fn write_kernel(ram: &mut GuestRam, kernel: &Kernel) -> Result<(), Error> {
+    for seg in &kernel.segments {
+        ram.write(seg.addr, &kernel.data[seg.offset..seg.offset + seg.len])?;
+        let bss = seg.mem_size - seg.len as u64;
+        ram.zero(seg.addr + seg.len as u64, bss)?;
+    }
+    Ok(())
+}
+
+/// The bus with stand-ins for the devices the device tree lists and armvirt does not
+/// model yet. The PL011 and the GIC are added by the run loop's wiring.
+fn default_bus() -> Result<MmioBus, Error> {
+    let mut bus = MmioBus::new();
+    let rtc = memmap::RTC;
+    bus.insert(
+        rtc.base,
+        rtc.size,
+        Box::new(Unimplemented {
+            name: "pl031 (not modelled)",
+        }),
+    )?;
+    for n in 0..memmap::VIRTIO_MMIO_COUNT {
+        let slot = memmap::virtio_mmio(n);
+        bus.insert(slot.base, slot.size, Box::new(EmptyVirtioMmio))?;
+    }
+    Ok(bus)
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

@@ -1,0 +1,45 @@
+//! A vCPU of the machine: the core plus what the machine tracks about it (power state as PSCI
+//! sees it, whether it waits for an interrupt).
+
+use armvirt_cpu::Cpu;
+
+/// PSCI's view of a core (PSCI spec DEN0022, AFFINITY_INFO's answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Power {
+    On,
+    Off,
+}
+
+pub struct Vcpu {
+    pub cpu: Cpu,
+    pub power: Power,
+    /// Stopped in WFI until an interrupt is pending for it.
+    pub waiting: bool,
+}
+
+/// MPIDR_EL1 affinity of vCPU `index`, as QEMU's virt assigns it: Aff0 counts cores within
+/// a cluster of 8 (GICv2 targets at most 8 CPUs), Aff1 the cluster.
+pub fn mpidr_affinity(index: usize) -> u64 {
+    let (aff1, aff0) = (index / 8, index % 8);
+    ((aff1 as u64) << 8) | aff0 as u64
+}
+
+impl Vcpu {
+    /// vCPU `index` at reset. The boot vCPU is on; secondaries wait for PSCI CPU_ON.
+    pub fn new(index: usize) -> Self {
+        Vcpu {
+            cpu: Cpu::new(index, mpidr_affinity(index)),
+            power: if index == 0 { Power::On } else { Power::Off },
+            waiting: false,
+        }
+    }
+
+    pub fn runnable(&self) -> bool {
+        self.power == Power::On && !self.waiting
+    }
+
+    /// The affinity fields of MPIDR_EL1 (Aff3:Aff2:Aff1:Aff0), as PSCI target IDs name cores.
+    pub fn affinity(&self) -> u64 {
+        self.cpu.sys.mpidr_el1 & 0xff_00ff_ffff
+    }
+}
