@@ -87,5 +87,6 @@ groups! {
     ls_sequences => gen_load_store::sequences;
     system => gen_system::system;
     undefined => gen_undefined::undefined;
+    el0_undefined => gen_undefined::el0_undefined;
     sequences => gen_sequence::sequences;
 }

@@ -22,6 +22,9 @@ pub struct Case {
     /// The generator meant this to be UNDEFINED: the harness checks that the reference
     /// agrees, so a wrong generator shows up instead of testing nothing.
     pub expect_undefined: bool,
+    /// Run on our side at EL0 only (the case's behaviour depends on the exception level;
+    /// the reference runs at EL0).
+    pub el0_only: bool,
 }
 
 /// The architectural state a case leaves: what the two runs must agree on.
@@ -45,6 +48,7 @@ impl Case {
             nzcv,
             mem: None,
             expect_undefined: false,
+            el0_only: false,
         }
     }
 

@@ -375,3 +375,57 @@ pub fn undefined() -> Vec<Case> {
     );
     g.finish()
 }
+
+/// Instructions that are UNDEFINED at EL0 only (Arm ARM D1.10, and the accessibility
+/// pseudocode of each register in D17): HVC, SMC, ERET, MRS/MSR of EL1 registers,
+/// PSTATE fields other than NZCV/DAIF, SYS operations reserved to EL1 (set/way cache
+/// maintenance, TLBI, AT, IC IALLU). Run on our side at EL0 only. (EL0 accesses that
+/// SCTLR_EL1 traps rather than leaves UNDEFINED — DAIF with UMA clear — are not here.)
+pub fn el0_undefined() -> Vec<Case> {
+    use super::enc::{mrs, msr, sysreg};
+    let mut g = Gen::new("el0_undefined");
+    let regs = [
+        ("SCTLR_EL1", sysreg(3, 0, 1, 0, 0)),
+        ("TTBR0_EL1", sysreg(3, 0, 2, 0, 0)),
+        ("TCR_EL1", sysreg(3, 0, 2, 0, 2)),
+        ("SPSR_EL1", sysreg(3, 0, 4, 0, 0)),
+        ("ELR_EL1", sysreg(3, 0, 4, 0, 1)),
+        ("SP_EL0", sysreg(3, 0, 4, 1, 0)),
+        ("CurrentEL", sysreg(3, 0, 4, 2, 2)),
+        ("ESR_EL1", sysreg(3, 0, 5, 2, 0)),
+        ("VBAR_EL1", sysreg(3, 0, 12, 0, 0)),
+        ("TPIDR_EL1", sysreg(3, 0, 13, 0, 4)),
+    ];
+    let sys_ops = [
+        ("DC ISW", 0xd508_7640),
+        ("DC CISW", 0xd508_7e40),
+        ("IC IALLU", 0xd508_751f),
+        ("TLBI VMALLE1", 0xd508_871f),
+        ("AT S1E1R", 0xd508_7800),
+    ];
+    for i in 0..240u32 {
+        let rt = g.rng.reg30();
+        let imm = (g.rng.below(1 << 16) as u32) << 5;
+        let (name, w) = match i % 6 {
+            0 => ("HVC at EL0".to_string(), 0xd400_0002 | imm),
+            1 => ("SMC at EL0".to_string(), 0xd400_0003 | imm),
+            2 => ("ERET at EL0".to_string(), 0xd69f_03e0),
+            3 => {
+                let (n, r) = g.rng.pick(&regs);
+                (format!("MRS {n} at EL0"), mrs(rt, r))
+            }
+            4 => {
+                let (n, r) = g.rng.pick(&regs);
+                (format!("MSR {n} at EL0"), msr(r, rt))
+            }
+            _ => {
+                let (n, w) = g.rng.pick(&sys_ops);
+                (format!("{n} at EL0"), w | rt)
+            }
+        };
+        let c = g.one(&name, w);
+        c.expect_undefined = true;
+        c.el0_only = true;
+    }
+    g.finish()
+}

@@ -5,7 +5,7 @@
 
 use super::case::{flags, Case, State};
 use super::disasm::disassemble;
-use super::ours::Ours;
+use super::ours::{El, Ours};
 use super::reference::{self, RefError};
 use armvirt_cpu::exec::describe;
 
@@ -72,19 +72,25 @@ pub fn check(group: &str, cases: &[Case]) {
                     show(case)
                 );
             }
-            match ours.run(case, addr) {
-                Ok(got) if got == *want => {}
-                Ok(got) => {
-                    mismatched += 1;
-                    failures.push((
-                        first + i,
-                        format!("differs:\n    {}", got.diff(want).join("\n    ")),
-                    ));
+            let els: &[El] = if case.el0_only {
+                &[El::El0]
+            } else {
+                &[El::El0, El::El1]
+            };
+            for &el in els {
+                match ours.run(case, addr, el) {
+                    Ok(got) if got == *want => continue,
+                    Ok(got) => {
+                        mismatched += 1;
+                        let diff = got.diff(want).join("\n    ");
+                        failures.push((first + i, format!("at {el:?} differs:\n    {diff}")));
+                    }
+                    Err(e) => {
+                        unfinished += 1;
+                        failures.push((first + i, format!("at {el:?}: {e}")));
+                    }
                 }
-                Err(e) => {
-                    unfinished += 1;
-                    failures.push((first + i, e));
-                }
+                break; // one report per case
             }
         }
     }

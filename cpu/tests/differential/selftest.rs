@@ -6,7 +6,7 @@ use super::case::Case;
 use super::enc;
 use super::harness::{reference_states, skip_without_qemu};
 use super::layout::{BUF_ADDR, BUF_SIZE, CODE_BASE, CODE_LIMIT};
-use super::ours::Ours;
+use super::ours::{El, Ours};
 use super::reference;
 use super::rng::Rng;
 
@@ -152,11 +152,15 @@ fn ours_reports_a_difference() {
         words: vec![],
         ..add
     };
-    let got = Ours::new().run(&empty, addr).expect("the empty case runs");
-    assert_eq!(
-        got.diff(want),
-        vec![format!("x0: want {:#018x} got {:#018x}", 8, x[0])]
-    );
+    for el in [El::El0, El::El1] {
+        let got = Ours::new()
+            .run(&empty, addr, el)
+            .expect("the empty case runs");
+        assert_eq!(
+            got.diff(want),
+            vec![format!("x0: want {:#018x} got {:#018x}", 8, x[0])]
+        );
+    }
 }
 
 #[test]
