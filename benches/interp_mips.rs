@@ -36,7 +36,10 @@ fn main() {
     t.run_limit(u64::MAX / 2);
     let secs = start.elapsed().as_secs_f64();
     let retired = t.cpu.icount;
-    assert!(retired >= ITERATIONS * per_iteration, "the loop did not run: {retired}");
+    assert!(
+        retired >= ITERATIONS * per_iteration,
+        "the loop did not run: {retired}"
+    );
     println!(
         "interpreter: {} instructions in {:.3} s = {:.1} MIPS",
         retired,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use armvirt_machine::config::{self, Config, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
-use armvirt_machine::Machine;
+use armvirt_machine::{Machine, RunEnd};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
@@ -19,6 +19,8 @@ use clap::Parser;
 const EXIT_USAGE: u8 = 2;
 /// Exit status for any other problem.
 const EXIT_FAILURE: u8 = 1;
+/// The guest reset the machine (PSCI SYSTEM_RESET), which armvirt does not restart yet.
+const EXIT_RESET: u8 = 3;
 
 /// An aarch64 system emulator: a cortex-A72 on a QEMU-virt-style machine, for debugging
 /// arm64 Linux kernels.
@@ -99,12 +101,12 @@ fn main() -> ExitCode {
         Err(e) => return fail(EXIT_USAGE, &usage_problem(&e)),
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(problem) => fail(EXIT_FAILURE, &problem),
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<ExitCode, String> {
     let gdb = match (cli.gdb, cli.gdb_default_port) {
         (Some(addr), _) => Some(addr),
         (None, true) => Some(SocketAddr::new(DEFAULT_GDB_HOST, DEFAULT_GDB_PORT)),
@@ -127,15 +129,23 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     let mut machine = Machine::new(config).map_err(|e| e.to_string())?;
     if let Some(path) = cli.dump_dtb {
-        return std::fs::write(&path, machine.dtb()).map_err(|e| {
+        std::fs::write(&path, machine.dtb()).map_err(|e| {
             format!(
                 "cannot write the device tree to '{}': {}",
                 path.display(),
                 io_reason(&e)
             )
-        });
+        })?;
+        return Ok(ExitCode::SUCCESS);
     }
-    machine.run().map_err(|e| e.to_string())
+    match machine.run() {
+        Ok(RunEnd::PowerOff) => Ok(ExitCode::SUCCESS),
+        Ok(RunEnd::Reset) => {
+            eprintln!("armvirt: the guest asked for a reset (PSCI SYSTEM_RESET); stopping");
+            Ok(ExitCode::from(EXIT_RESET))
+        }
+        Err(stop) => Err(stop.to_string()),
+    }
 }
 
 /// One line for a command line clap refused.

@@ -35,7 +35,10 @@ fn debian_cloud_kernel_runs_kernel_code() {
     let bytes = std::fs::read(&image).unwrap();
     let text_offset = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
     let image_size = u64::from_le_bytes(bytes[16..24].try_into().unwrap());
-    let (start, end) = (KERNEL_BASE + text_offset, KERNEL_BASE + text_offset + image_size);
+    let (start, end) = (
+        KERNEL_BASE + text_offset,
+        KERNEL_BASE + text_offset + image_size,
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("--kernel")
@@ -60,14 +63,28 @@ fn debian_cloud_kernel_runs_kernel_code() {
     };
     let mut stdout = String::new();
     let mut stderr = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).ok();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).ok();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .ok();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .ok();
 
     if stdout.contains("Booting Linux on physical CPU") {
         return; // The kernel ran far enough to print: past the point this test guards.
     }
-    let status = status.unwrap_or_else(|| panic!("no console output and no exit in 120 s; stderr: {stderr}"));
-    assert!(!status.success(), "armvirt exited 0 without console output; stderr: {stderr}");
+    let status = status
+        .unwrap_or_else(|| panic!("no console output and no exit in 120 s; stderr: {stderr}"));
+    assert!(
+        !status.success(),
+        "armvirt exited 0 without console output; stderr: {stderr}"
+    );
     let line = stderr
         .lines()
         .find(|l| l.contains("unimplemented instruction"))
@@ -76,9 +93,14 @@ fn debian_cloud_kernel_runs_kernel_code() {
         .split_whitespace()
         .skip_while(|w| *w != "pc")
         .nth(1)
-        .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x").trim_end_matches(':'), 16).ok())
+        .and_then(|w| {
+            u64::from_str_radix(w.trim_start_matches("0x").trim_end_matches(':'), 16).ok()
+        })
         .unwrap_or_else(|| panic!("diagnostic names no pc: {line}"));
     let in_image = (start..end).contains(&pc);
     let kernel_va = pc >= 0xffff_0000_0000_0000;
-    assert!(in_image || kernel_va, "pc {pc:#x} is not kernel code ({start:#x}..{end:#x}): {line}");
+    assert!(
+        in_image || kernel_va,
+        "pc {pc:#x} is not kernel code ({start:#x}..{end:#x}): {line}"
+    );
 }

@@ -39,8 +39,6 @@ pub enum Error {
     Fdt(vm_fdt::Error),
     Ram(RamError),
     Bus(MapError),
-    /// `Machine::run` before the run loop exists.
-    NotWired,
 }
 
 impl fmt::Display for Error {
@@ -61,7 +59,6 @@ impl fmt::Display for Error {
             Error::Fdt(e) => write!(f, "cannot build the device tree: {e}"),
             Error::Ram(e) => e.fmt(f),
             Error::Bus(e) => e.fmt(f),
-            Error::NotWired => f.write_str("running the machine is not wired up yet"),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod boot;
 pub mod bus;
 pub mod config;
+pub mod console;
 pub mod dtb;
 pub mod error;
 pub mod fdt;
@@ -14,12 +15,17 @@ pub mod loader;
 mod machine;
 pub mod memmap;
 pub mod placeholder;
+pub mod psci;
 pub mod ram;
+pub mod run;
+pub mod vcpu;
 
 pub use boot::Boot;
 pub use bus::MmioBus;
 pub use config::Config;
+pub use console::ConsoleInput;
 pub use error::Error;
 pub use loader::KernelFormat;
 pub use machine::Machine;
 pub use ram::GuestRam;
+pub use run::{RunEnd, Stop};

@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::boot::{self, Boot};
 use crate::bus::MmioBus;
 use crate::config::Config;
+use crate::console::{SharedUart, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
@@ -15,15 +16,26 @@ use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::{self, Region, RAM_BASE};
 use crate::placeholder::{EmptyVirtioMmio, Unimplemented};
 use crate::ram::GuestRam;
+use crate::run::{RunEnd, Stop};
+use crate::vcpu::Vcpu;
+use crate::ConsoleInput;
+use armvirt_cpu::{CodeCache, Monitors};
+use armvirt_devices::pl011::Pl011;
+use armvirt_devices::NoIrq;
+use std::sync::{Arc, Mutex};
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
 pub struct Machine {
     config: Config,
-    ram: GuestRam,
-    bus: MmioBus,
+    pub(crate) ram: GuestRam,
+    pub(crate) bus: MmioBus,
     boot: Boot,
     kernel_format: KernelFormat,
     dtb: Vec<u8>,
+    pub(crate) vcpus: Vec<Vcpu>,
+    pub(crate) uart: SharedUart,
+    pub(crate) code: CodeCache,
+    pub(crate) monitors: Monitors,
 }
 
 impl Machine {
@@ -85,13 +97,33 @@ impl Machine {
             ram.write(at, &boot::stub_bytes(dtb_region.base, kernel.entry))?;
         }
 
+        let uart = SharedUart(Arc::new(Mutex::new(Pl011::new(
+            Box::new(Stdout),
+            Box::new(NoIrq),
+        ))));
+        let mut bus = default_bus()?;
+        bus.insert(
+            memmap::UART0.base,
+            memmap::UART0.size,
+            Box::new(uart.clone()),
+        )?;
+        let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
+        let cpu0 = &mut vcpus[0].cpu;
+        cpu0.s.pc = boot.pc;
+        cpu0.s.x[..4].copy_from_slice(&boot.x);
+        let monitors = Monitors::new(vcpus.len());
+
         Ok(Machine {
             config,
             ram,
-            bus: default_bus()?,
+            bus,
             boot,
             kernel_format: kernel.format,
             dtb,
+            vcpus,
+            uart,
+            code: CodeCache::new(),
+            monitors,
         })
     }
 
@@ -125,9 +157,14 @@ impl Machine {
         &mut self.bus
     }
 
-    /// Runs the machine until it powers off.
-    pub fn run(&mut self) -> Result<(), Error> {
-        Err(Error::NotWired)
+    /// Runs the machine until it powers off, with the host's stdin as console input.
+    pub fn run(&mut self) -> Result<RunEnd, Stop> {
+        self.run_with(ConsoleInput::from_stdin())
+    }
+
+    /// The vCPUs, for inspection (tests, the debugger).
+    pub fn vcpus(&self) -> &[Vcpu] {
+        &self.vcpus
     }
 }
 

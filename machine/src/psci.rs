@@ -80,7 +80,9 @@ fn features(fid: u32) -> u64 {
 }
 
 fn find(vcpus: &[Vcpu], target: u64) -> Option<usize> {
-    vcpus.iter().position(|v| v.affinity() == target & 0xff_00ff_ffff)
+    vcpus
+        .iter()
+        .position(|v| v.affinity() == target & 0xff_00ff_ffff)
 }
 
 /// CPU_ON: starts `target` at `entry` in EL1h with the MMU off, X0 = `context`
@@ -133,18 +135,36 @@ mod tests {
     #[test]
     fn version_and_features() {
         let mut v = machine(1);
-        assert_eq!(call_with(&mut v, [PSCI_VERSION as u64, 0, 0, 0]).1, 0x1_0001);
-        assert_eq!(call_with(&mut v, [PSCI_FEATURES as u64, SYSTEM_OFF as u64, 0, 0]).1, 0);
+        assert_eq!(
+            call_with(&mut v, [PSCI_VERSION as u64, 0, 0, 0]).1,
+            0x1_0001
+        );
+        assert_eq!(
+            call_with(&mut v, [PSCI_FEATURES as u64, SYSTEM_OFF as u64, 0, 0]).1,
+            0
+        );
         // SMCCC_VERSION is not advertised: Linux then assumes SMCCC v1.0, as under QEMU.
-        assert_eq!(call_with(&mut v, [PSCI_FEATURES as u64, SMCCC_VERSION as u64, 0, 0]).1, ret::NOT_SUPPORTED);
-        assert_eq!(call_with(&mut v, [0x8400_00ff, 0, 0, 0]).1, ret::NOT_SUPPORTED);
+        assert_eq!(
+            call_with(&mut v, [PSCI_FEATURES as u64, SMCCC_VERSION as u64, 0, 0]).1,
+            ret::NOT_SUPPORTED
+        );
+        assert_eq!(
+            call_with(&mut v, [0x8400_00ff, 0, 0, 0]).1,
+            ret::NOT_SUPPORTED
+        );
     }
 
     #[test]
     fn system_off_and_reset() {
         let mut v = machine(1);
-        assert_eq!(call_with(&mut v, [SYSTEM_OFF as u64, 0, 0, 0]).0, Outcome::SystemOff);
-        assert_eq!(call_with(&mut v, [SYSTEM_RESET as u64, 0, 0, 0]).0, Outcome::SystemReset);
+        assert_eq!(
+            call_with(&mut v, [SYSTEM_OFF as u64, 0, 0, 0]).0,
+            Outcome::SystemOff
+        );
+        assert_eq!(
+            call_with(&mut v, [SYSTEM_RESET as u64, 0, 0, 0]).0,
+            Outcome::SystemReset
+        );
     }
 
     #[test]
@@ -153,10 +173,19 @@ mod tests {
         assert_eq!(call_with(&mut v, [AFFINITY_INFO_64 as u64, 1, 0, 0]).1, 1);
         let r = call_with(&mut v, [CPU_ON_64 as u64, 1, 0x4008_0000, 0x1234]);
         assert_eq!(r, (Outcome::Continue, 0));
-        assert_eq!((v[1].cpu.s.pc, v[1].cpu.s.x[0], v[1].power), (0x4008_0000, 0x1234, Power::On));
+        assert_eq!(
+            (v[1].cpu.s.pc, v[1].cpu.s.x[0], v[1].power),
+            (0x4008_0000, 0x1234, Power::On)
+        );
         assert_eq!(v[1].cpu.s.el, 1);
-        assert_eq!(call_with(&mut v, [CPU_ON_64 as u64, 1, 0x4008_0000, 0]).1, ret::ALREADY_ON);
+        assert_eq!(
+            call_with(&mut v, [CPU_ON_64 as u64, 1, 0x4008_0000, 0]).1,
+            ret::ALREADY_ON
+        );
         assert_eq!(call_with(&mut v, [AFFINITY_INFO_64 as u64, 1, 0, 0]).1, 0);
-        assert_eq!(call_with(&mut v, [CPU_ON_64 as u64, 7, 0, 0]).1, ret::INVALID_PARAMETERS);
+        assert_eq!(
+            call_with(&mut v, [CPU_ON_64 as u64, 7, 0, 0]).1,
+            ret::INVALID_PARAMETERS
+        );
     }
 }

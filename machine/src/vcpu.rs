@@ -1,6 +1,7 @@
 //! A vCPU of the machine: the core plus what the machine tracks about it (power state as PSCI
 //! sees it, whether it waits for an interrupt).
 
+use crate::memmap::mpidr_affinity;
 use armvirt_cpu::Cpu;
 
 /// PSCI's view of a core (PSCI spec DEN0022, AFFINITY_INFO's answers).
@@ -17,18 +18,11 @@ pub struct Vcpu {
     pub waiting: bool,
 }
 
-/// MPIDR_EL1 affinity of vCPU `index`, as QEMU's virt assigns it: Aff0 counts cores within
-/// a cluster of 8 (GICv2 targets at most 8 CPUs), Aff1 the cluster.
-pub fn mpidr_affinity(index: usize) -> u64 {
-    let (aff1, aff0) = (index / 8, index % 8);
-    ((aff1 as u64) << 8) | aff0 as u64
-}
-
 impl Vcpu {
     /// vCPU `index` at reset. The boot vCPU is on; secondaries wait for PSCI CPU_ON.
     pub fn new(index: usize) -> Self {
         Vcpu {
-            cpu: Cpu::new(index, mpidr_affinity(index)),
+            cpu: Cpu::new(index, mpidr_affinity(index as u32)),
             power: if index == 0 { Power::On } else { Power::Off },
             waiting: false,
         }

@@ -1,0 +1,143 @@
+//! The serial console: the PL011's output goes to the host's stdout as raw bytes; the
+//! host's stdin is read by an I/O thread and handed to the run loop over a channel, which
+//! feeds the UART only as fast as its FIFO drains, so no input byte is ever dropped.
+
+use armvirt_devices::pl011::Pl011;
+use armvirt_devices::{DeviceError, MmioDevice};
+use crossbeam_channel::{Receiver, TryRecvError};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+/// The UART shared between the bus (guest accesses) and the run loop (input).
+#[derive(Clone)]
+pub struct SharedUart(pub Arc<Mutex<Pl011>>);
+
+impl MmioDevice for SharedUart {
+    fn name(&self) -> &'static str {
+        "pl011"
+    }
+    fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError> {
+        lock(&self.0).read(offset, size)
+    }
+    fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError> {
+        lock(&self.0).write(offset, size, value)
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-access; the UART state is
+/// still a valid register file, so carry on with it.
+fn lock(m: &Mutex<Pl011>) -> std::sync::MutexGuard<'_, Pl011> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Stdout as the UART's transmitter: every write is flushed, as on a terminal.
+pub struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(buf)?;
+        out.flush()?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
+    }
+}
+
+/// Host input waiting for the guest's UART.
+pub struct ConsoleInput {
+    rx: Option<Receiver<u8>>,
+    pending: VecDeque<u8>,
+}
+
+impl ConsoleInput {
+    /// Starts the stdin reader thread. At end of input the channel closes.
+    pub fn from_stdin() -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(4096);
+        std::thread::Builder::new()
+            .name("stdin".into())
+            .spawn(move || {
+                let mut stdin = std::io::stdin().lock();
+                let mut buf = [0u8; 256];
+                while let Ok(n) = stdin.read(&mut buf) {
+                    if n == 0 || buf[..n].iter().any(|&b| tx.send(b).is_err()) {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        ConsoleInput {
+            rx: Some(rx),
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// No input at all (tests, and machines whose console is elsewhere).
+    pub fn none() -> Self {
+        ConsoleInput {
+            rx: None,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Moves waiting input into the UART while its FIFO has room. Returns whether any
+    /// byte was delivered.
+    pub fn pump(&mut self, uart: &Mutex<Pl011>) -> bool {
+        if let Some(rx) = &self.rx {
+            loop {
+                match rx.try_recv() {
+                    Ok(b) => self.pending.push_back(b),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.rx = None;
+                        break;
+                    }
+                }
+            }
+        }
+        if self.pending.is_empty() {
+            return false;
+        }
+        let mut uart = lock(uart);
+        let mut delivered = false;
+        while uart.rx_has_space() {
+            let Some(b) = self.pending.pop_front() else {
+                break;
+            };
+            uart.push_rx(b);
+            delivered = true;
+        }
+        delivered
+    }
+
+    /// Waits up to `timeout` for input to arrive (all vCPUs idle). Returns whether some did.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> bool {
+        if !self.pending.is_empty() {
+            return true;
+        }
+        match &self.rx {
+            Some(rx) => match rx.recv_timeout(timeout) {
+                Ok(b) => {
+                    self.pending.push_back(b);
+                    true
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => false,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.rx = None;
+                    false
+                }
+            },
+            None => {
+                std::thread::sleep(timeout);
+                false
+            }
+        }
+    }
+
+    /// Whether more input can ever arrive.
+    pub fn open(&self) -> bool {
+        self.rx.is_some() || !self.pending.is_empty()
+    }
+}
