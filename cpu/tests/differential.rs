@@ -4,11 +4,20 @@
 //!
 //! The reference side writes one static AArch64 ELF per batch of cases (see
 //! `differential/reference.rs`); our side runs each case on `testing::TestCpu` at the same
-//! addresses (`differential/ours.rs`). The generators (`differential/gen_*.rs`) draw
-//! encodings field by field and operands from a deterministic xorshift PRNG with the
-//! edge values of each group. Run with `cargo test -p armvirt-cpu --test differential`.
-//! qemu-aarch64 comes from Debian's `qemu-user`; without it these tests fail, unless
-//! ARMVIRT_SKIP_QEMU=1 is set.
+//! addresses, at EL0 and at EL1 (`differential/ours.rs`). An UNDEFINED instruction is an
+//! outcome like any other: SIGILL there, an EC 0 exception here, with the registers as they
+//! were. The generators (`differential/gen_*.rs`) draw encodings field by field and
+//! operands from a deterministic xorshift PRNG with the edge values of each group; each
+//! group is one test, and a failing test lists each failing form with its first case
+//! (disassembled by qemu), the inputs and the differing registers.
+//!
+//! Run with `cargo test -p armvirt-cpu --test differential`. qemu-aarch64 comes from
+//! Debian's `qemu-user`; without it these tests fail, unless ARMVIRT_SKIP_QEMU=1 is set.
+//! ARMVIRT_QEMU_AARCH64 names another qemu-aarch64 binary.
+//!
+//! To add a group: write a generator returning `Vec<Case>` (see `differential/gen.rs`),
+//! keep to encodings that EL0 may execute (or mark the case `expect_undefined`), keep
+//! memory accesses aligned and inside the scratch buffer, and list it in `groups!` below.
 
 #[path = "differential/case.rs"]
 mod case;
