@@ -73,6 +73,14 @@ struct Cli {
     /// Shorthand for --gdb 1234
     #[arg(short = 's', conflicts_with = "gdb")]
     gdb_default_port: bool,
+
+    /// Log these categories (comma-separated): unimp, int, mmu, guest_errors
+    #[arg(short = 'd', value_name = "LIST", value_parser = armvirt_cpu::log::parse)]
+    log: Option<u32>,
+
+    /// Write the -d log to FILE instead of stderr
+    #[arg(short = 'D', value_name = "FILE")]
+    log_file: Option<PathBuf>,
 }
 
 fn parse_memory(text: &str) -> Result<u64, String> {
@@ -107,6 +115,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Some(mask) = cli.log {
+        let sink: Option<Box<dyn std::io::Write + Send>> = match &cli.log_file {
+            Some(path) => Some(Box::new(std::fs::File::create(path).map_err(|e| {
+                format!(
+                    "cannot create log file '{}': {}",
+                    path.display(),
+                    io_reason(&e)
+                )
+            })?)),
+            None => None,
+        };
+        armvirt_cpu::log::init(mask, sink);
+    }
     let gdb = match (cli.gdb, cli.gdb_default_port) {
         (Some(addr), _) => Some(addr),
         (None, true) => Some(SocketAddr::new(DEFAULT_GDB_HOST, DEFAULT_GDB_PORT)),
@@ -140,6 +161,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     match machine.run() {
         Ok(RunEnd::PowerOff) => Ok(ExitCode::SUCCESS),
+        Ok(RunEnd::Quit) => {
+            eprintln!("armvirt: terminated from the console (Ctrl-A x)");
+            Ok(ExitCode::SUCCESS)
+        }
         Ok(RunEnd::Reset) => {
             eprintln!("armvirt: the guest asked for a reset (PSCI SYSTEM_RESET); stopping");
             Ok(ExitCode::from(EXIT_RESET))
@@ -181,6 +206,7 @@ fn io_reason(e: &std::io::Error) -> String {
 /// A bug must still end with one line, not a backtrace.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        armvirt_machine::terminal::restore_now();
         let payload = info.payload();
         let what = payload
             .downcast_ref::<&str>()

@@ -1,8 +1,11 @@
 //! One cortex-A72 processing element: architectural state, system registers, and the
 //! bookkeeping the executors need (instruction count, pending interrupt lines).
 
+use crate::irq::IrqLines;
 use crate::state::CpuState;
 use crate::sysreg::SysRegs;
+use crate::timer::Timers;
+use std::sync::Arc;
 
 /// The A72's identity (cortex-A72 TRM, MIDR_EL1: r0p3).
 pub const MIDR_CORTEX_A72: u64 = 0x410f_d083;
@@ -14,9 +17,14 @@ pub struct Cpu {
     pub index: usize,
     /// Instructions retired since reset: the time base of deterministic execution.
     pub icount: u64,
-    /// Interrupt request lines, driven by the interrupt controller.
-    pub irq_line: bool,
-    pub fiq_line: bool,
+    /// Virtual time minus `icount`: see `timer.rs`.
+    pub clock_offset: u64,
+    /// Interrupt inputs, driven by the interrupt controller.
+    pub lines: Arc<IrqLines>,
+    /// The EL1 physical and virtual timers.
+    pub timers: Timers,
+    /// The event register of WFE/SEV (Arm ARM D1.16.1).
+    pub event: bool,
 }
 
 impl Cpu {
@@ -27,8 +35,10 @@ impl Cpu {
             sys: SysRegs::reset(mpidr_aff),
             index,
             icount: 0,
-            irq_line: false,
-            fiq_line: false,
+            clock_offset: 0,
+            lines: IrqLines::new(),
+            timers: Timers::default(),
+            event: false,
         }
     }
 }

@@ -108,6 +108,18 @@ impl Cpu {
     /// Takes an asynchronous exception (IRQ, FIQ, SError) whose return address is `pc`.
     pub fn take_interrupt(&mut self, kind: u64) {
         let pc = self.s.pc;
+        crate::log!(
+            crate::log::Category::Int,
+            "vCPU {}: {} at pc {:#018x} (EL{})",
+            self.index,
+            match kind {
+                vector::IRQ => "IRQ",
+                vector::FIQ => "FIQ",
+                _ => "SError",
+            },
+            pc,
+            self.s.el
+        );
         self.enter_el1(pc, kind);
     }
 
@@ -126,5 +138,32 @@ impl Cpu {
         self.s.ss = 0;
         self.s.il = 0;
         self.s.pc = self.sys.vbar_el1.wrapping_add(base + kind);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::a64;
+    use crate::cpu_test;
+
+    cpu_test! {
+        fn an_unmasked_irq_enters_the_irq_vector(t) {
+            // Unmask IRQs; the pending line is taken at the next block boundary.
+            t.load(&a64!(; msr daifclr, 2 ; nop ; nop));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.load_words(0x4000_1000 + 0x280, &[]); // current EL with SP_ELx, IRQ
+            t.cpu.lines.set_irq(true);
+            t.run();
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0004); // the instruction after the MSR
+            assert_eq!(t.cpu.sys.spsr_el1 & 0x3cf, 0x345); // D, A, F still set, I clear; EL1h
+            assert_eq!(t.cpu.s.daif, 0x3c0);
+        }
+
+        fn a_masked_irq_waits(t) {
+            t.load(&a64!(; nop ; nop));
+            t.cpu.lines.set_irq(true);
+            t.run(); // DAIF.I is set at reset: the program runs to its end marker
+            assert_eq!(t.cpu.s.pc, 0x4000_000c); // past the end marker
+        }
     }
 }

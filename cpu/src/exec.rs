@@ -96,6 +96,9 @@ impl Cpu {
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
         let end = self.icount.saturating_add(budget);
         while self.icount < end {
+            if self.lines.any() {
+                self.take_pending_interrupt();
+            }
             let block = match self.fetch_block(m) {
                 Ok(b) => b,
                 Err(e) => {
@@ -139,6 +142,26 @@ impl Cpu {
             Flow::Exit(x) => return Some(x),
         }
         None
+    }
+
+    /// Takes the highest-priority unmasked asynchronous exception, if any (SError, then FIQ,
+    /// then IRQ). PSTATE.{A,I,F} mask them at EL1 and, for these EL1-targeted
+    /// interrupts, at EL0 too (Arm ARM D1.11.1).
+    fn take_pending_interrupt(&mut self) {
+        use crate::exception::vector;
+        use crate::state::{DAIF_A, DAIF_F, DAIF_I};
+        let daif = self.s.daif;
+        let kind = if self.lines.serror() && daif & DAIF_A == 0 {
+            self.sys.esr_el1 = (crate::exception::ec::SERROR as u64) << 26;
+            vector::SERROR
+        } else if self.lines.fiq() && daif & DAIF_F == 0 {
+            vector::FIQ
+        } else if self.lines.irq() && daif & DAIF_I == 0 {
+            vector::IRQ
+        } else {
+            return;
+        };
+        self.take_interrupt(kind);
     }
 
     fn fetch_one(&mut self, m: &mut Mem<'_>) -> Result<Decoded, Exception> {

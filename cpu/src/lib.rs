@@ -12,14 +12,18 @@ pub mod exception;
 pub mod exec;
 pub mod insn;
 pub mod interp;
+pub mod irq;
+pub mod log;
 pub mod mem;
 pub mod monitor;
 pub mod state;
 pub mod sysreg;
 pub mod testing;
+pub mod timer;
 
 pub use bus::{Bus, BusError, RamRegion};
 pub use cpu::Cpu;
 pub use exec::{CodeCache, Exit, Flow};
+pub use irq::IrqLines;
 pub use mem::Mem;
 pub use monitor::Monitors;

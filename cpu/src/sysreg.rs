@@ -162,6 +162,21 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "MAIR_EL1"    (3, 0, 10, 2, 0) @1 r: field!(mair_el1), w: set_field!(mair_el1);
     "AMAIR_EL1"   (3, 0, 10, 3, 0) @1 r: field!(amair_el1), w: set_field!(amair_el1);
     "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: set_field!(cntkctl_el1);
+
+    // ── Generic timer (D11; timer.rs). EL0 access is gated by CNTKCTL_EL1 in system.rs ───
+    "CNTFRQ_EL0"  (3, 3, 14, 0, 0) @0 r: konst!(crate::timer::CNTFRQ_HZ);
+    "CNTPCT_EL0"  (3, 3, 14, 0, 1) @0 r: |c| c.counter();
+    "CNTVCT_EL0"  (3, 3, 14, 0, 2) @0 r: |c| c.counter();
+    "CNTP_TVAL_EL0" (3, 3, 14, 2, 0) @0 r: |c| c.timers.phys.read_tval(c.counter()),
+        w: |c, v| { let n = c.counter(); c.timers.phys.write_tval(n, v) };
+    "CNTP_CTL_EL0" (3, 3, 14, 2, 1) @0 r: |c| c.timers.phys.read_ctl(c.counter()),
+        w: |c, v| c.timers.phys.ctl = v & 3;
+    "CNTP_CVAL_EL0" (3, 3, 14, 2, 2) @0 r: |c| c.timers.phys.cval, w: |c, v| c.timers.phys.cval = v;
+    "CNTV_TVAL_EL0" (3, 3, 14, 3, 0) @0 r: |c| c.timers.virt.read_tval(c.counter()),
+        w: |c, v| { let n = c.counter(); c.timers.virt.write_tval(n, v) };
+    "CNTV_CTL_EL0" (3, 3, 14, 3, 1) @0 r: |c| c.timers.virt.read_ctl(c.counter()),
+        w: |c, v| c.timers.virt.ctl = v & 3;
+    "CNTV_CVAL_EL0" (3, 3, 14, 3, 2) @0 r: |c| c.timers.virt.cval, w: |c, v| c.timers.virt.cval = v;
     "MDSCR_EL1"   (2, 0, 0, 2, 2) @1 r: field!(mdscr_el1), w: set_field!(mdscr_el1);
     "CSSELR_EL1"  (3, 2, 0, 0, 0) @1 r: field!(csselr_el1), w: |c, v| c.sys.csselr_el1 = v & 0xf;
 };

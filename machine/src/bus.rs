@@ -89,6 +89,23 @@ impl GuestErrorLog {
     }
 }
 
+/// The `guest_errors` category of the diagnostic log (`-d guest_errors`, as in QEMU).
+struct GuestErrorsLog;
+
+impl Write for GuestErrorsLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        armvirt_cpu::log!(
+            armvirt_cpu::log::Category::GuestErrors,
+            "{}",
+            String::from_utf8_lossy(buf).trim_end()
+        );
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The MMIO bus of the virt machine.
 pub struct MmioBus {
     slots: BTreeMap<u64, Slot>,
@@ -102,9 +119,9 @@ impl Default for MmioBus {
 }
 
 impl MmioBus {
-    /// An empty bus logging guest errors to stderr.
+    /// An empty bus logging guest errors to the `-d guest_errors` log.
     pub fn new() -> Self {
-        Self::with_log(Box::new(std::io::stderr()))
+        Self::with_log(Box::new(GuestErrorsLog))
     }
 
     /// An empty bus logging guest errors to `sink`.

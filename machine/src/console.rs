@@ -2,6 +2,7 @@
 //! host's stdin is read by an I/O thread and handed to the run loop over a channel, which
 //! feeds the UART only as fast as its FIFO drains, so no input byte is ever dropped.
 
+use crate::terminal::{Escapes, Key, HELP};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::{DeviceError, MmioDevice};
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -50,6 +51,9 @@ impl Write for Stdout {
 pub struct ConsoleInput {
     rx: Option<Receiver<u8>>,
     pending: VecDeque<u8>,
+    /// Ctrl-A escapes, when stdin is a terminal (a pipe's bytes all go to the guest).
+    escapes: Option<Escapes>,
+    quit: bool,
 }
 
 impl ConsoleInput {
@@ -68,9 +72,12 @@ impl ConsoleInput {
                 }
             })
             .ok();
+        let escapes = crate::terminal::stdin_is_tty().then(Escapes::default);
         ConsoleInput {
             rx: Some(rx),
             pending: VecDeque::new(),
+            escapes,
+            quit: false,
         }
     }
 
@@ -79,22 +86,39 @@ impl ConsoleInput {
         ConsoleInput {
             rx: None,
             pending: VecDeque::new(),
+            escapes: None,
+            quit: false,
+        }
+    }
+
+    /// Whether the user asked to quit (Ctrl-A x).
+    pub fn quit_requested(&self) -> bool {
+        self.quit
+    }
+
+    fn accept(&mut self, b: u8) {
+        let Some(esc) = &mut self.escapes else {
+            self.pending.push_back(b);
+            return;
+        };
+        match esc.feed(b) {
+            Key::Guest(b) => self.pending.push_back(b),
+            Key::None => {}
+            Key::Quit => self.quit = true,
+            Key::Help => {
+                let _ = std::io::stderr().write_all(HELP.as_bytes());
+            }
         }
     }
 
     /// Moves waiting input into the UART while its FIFO has room. Returns whether any
     /// byte was delivered.
     pub fn pump(&mut self, uart: &Mutex<Pl011>) -> bool {
-        if let Some(rx) = &self.rx {
-            loop {
-                match rx.try_recv() {
-                    Ok(b) => self.pending.push_back(b),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.rx = None;
-                        break;
-                    }
-                }
+        while let Some(rx) = &self.rx {
+            match rx.try_recv() {
+                Ok(b) => self.accept(b),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.rx = None,
             }
         }
         if self.pending.is_empty() {
@@ -120,7 +144,7 @@ impl ConsoleInput {
         match &self.rx {
             Some(rx) => match rx.recv_timeout(timeout) {
                 Ok(b) => {
-                    self.pending.push_back(b);
+                    self.accept(b);
                     true
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => false,

@@ -18,6 +18,7 @@ pub mod placeholder;
 pub mod psci;
 pub mod ram;
 pub mod run;
+pub mod terminal;
 pub mod vcpu;
 
 pub use boot::Boot;

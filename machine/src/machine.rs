@@ -158,7 +158,9 @@ impl Machine {
     }
 
     /// Runs the machine until it powers off, with the host's stdin as console input.
+    /// A terminal on stdin is put in raw mode for the run and restored after it.
     pub fn run(&mut self) -> Result<RunEnd, Stop> {
+        let _raw = crate::terminal::RawMode::enter();
         self.run_with(ConsoleInput::from_stdin())
     }
 

@@ -21,6 +21,8 @@ pub enum RunEnd {
     PowerOff,
     /// PSCI SYSTEM_RESET (the machine does not reboot yet: it stops and says so).
     Reset,
+    /// The user quit from the console (Ctrl-A x).
+    Quit,
 }
 
 /// A run that stopped because armvirt cannot go on.
@@ -57,6 +59,9 @@ impl Machine {
         let ram = self.ram.region();
         loop {
             input.pump(&self.uart.0);
+            if input.quit_requested() {
+                return Ok(RunEnd::Quit);
+            }
             let mut ran = false;
             for i in 0..self.vcpus.len() {
                 if !self.vcpus[i].runnable() {

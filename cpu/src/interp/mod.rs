@@ -5,6 +5,7 @@ pub mod branch;
 pub mod dp_imm;
 pub mod dp_reg;
 pub mod exception_gen;
+mod load_store;
 pub mod load_store_exclusive;
 pub mod load_store_literal;
 pub mod load_store_pair;

@@ -19,6 +19,12 @@ const SCTLR_UCT: u64 = 1 << 15;
 const SCTLR_NTWI: u64 = 1 << 16;
 const SCTLR_NTWE: u64 = 1 << 18;
 
+/// CNTKCTL_EL1 bits that open the timer registers to EL0 (Arm ARM D17.8.3).
+const CNTKCTL_EL0PCTEN: u64 = 1 << 0;
+const CNTKCTL_EL0VCTEN: u64 = 1 << 1;
+const CNTKCTL_EL0VTEN: u64 = 1 << 8;
+const CNTKCTL_EL0PTEN: u64 = 1 << 9;
+
 /// DC ZVA block size in bytes (DCZID_EL0.BS = 4 words... 2^4 words = 64 bytes).
 pub const DC_ZVA_BYTES: u64 = 64;
 
@@ -198,8 +204,19 @@ fn check_el0(cpu: &Cpu, f: &SysFields, reg: &sysreg::SysRegDef) -> Option<Flow> 
         return None;
     }
     let sctlr = cpu.sys.sctlr_el1;
+    let cntkctl = cpu.sys.cntkctl_el1;
+    let timer_open = |bits: u64| cntkctl & bits != 0;
     match reg.name {
         "DAIF" if sctlr & SCTLR_UMA == 0 => Some(f.trap()),
+        "CNTFRQ_EL0" if !timer_open(CNTKCTL_EL0PCTEN | CNTKCTL_EL0VCTEN) => Some(f.trap()),
+        "CNTPCT_EL0" if !timer_open(CNTKCTL_EL0PCTEN) => Some(f.trap()),
+        "CNTVCT_EL0" if !timer_open(CNTKCTL_EL0VCTEN) => Some(f.trap()),
+        "CNTP_TVAL_EL0" | "CNTP_CTL_EL0" | "CNTP_CVAL_EL0" if !timer_open(CNTKCTL_EL0PTEN) => {
+            Some(f.trap())
+        }
+        "CNTV_TVAL_EL0" | "CNTV_CTL_EL0" | "CNTV_CVAL_EL0" if !timer_open(CNTKCTL_EL0VTEN) => {
+            Some(f.trap())
+        }
         "CTR_EL0" if sctlr & SCTLR_UCT == 0 => Some(f.trap()),
         "TPIDRRO_EL0" if !f.read => Some(super::undefined()),
         _ if reg.min_el > 0 => Some(super::undefined()),

@@ -1,0 +1,55 @@
+//! A vCPU's interrupt inputs (IRQ, FIQ, SError): wires the interrupt controller drives and
+//! the executor samples at every block boundary. Atomics so the controller's handle can be
+//! `Send`; every access is Relaxed because vCPUs and devices run on one host thread.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+const IRQ: u8 = 1 << 0;
+const FIQ: u8 = 1 << 1;
+const SERROR: u8 = 1 << 2;
+
+#[derive(Default, Debug)]
+pub struct IrqLines {
+    level: AtomicU8,
+}
+
+impl IrqLines {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn set(&self, bit: u8, high: bool) {
+        if high {
+            self.level.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.level.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    pub fn set_irq(&self, high: bool) {
+        self.set(IRQ, high)
+    }
+    pub fn set_fiq(&self, high: bool) {
+        self.set(FIQ, high)
+    }
+    /// A physical SError (an asynchronous external abort), pending until taken.
+    pub fn set_serror(&self, high: bool) {
+        self.set(SERROR, high)
+    }
+
+    /// Whether any input is asserted (masked or not): what ends a WFI.
+    #[inline(always)]
+    pub fn any(&self) -> bool {
+        self.level.load(Ordering::Relaxed) != 0
+    }
+    pub fn irq(&self) -> bool {
+        self.level.load(Ordering::Relaxed) & IRQ != 0
+    }
+    pub fn fiq(&self) -> bool {
+        self.level.load(Ordering::Relaxed) & FIQ != 0
+    }
+    pub fn serror(&self) -> bool {
+        self.level.load(Ordering::Relaxed) & SERROR != 0
+    }
+}
