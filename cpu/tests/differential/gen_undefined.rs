@@ -363,6 +363,44 @@ pub fn undefined() -> Vec<Case> {
         |w| matches!(bits(w, 7, 5), 0b000 | 0b001 | 0b011 | 0b111),
     );
 
+    // Later-architecture system instructions the A72 (v8.0) lacks: DC CVAP (v8.2 DPB),
+    // DC CVADP (v8.5 DPB2), CFINV (v8.4 CondM), XAFLAG/AXFLAG (v8.5 FlagM2), and MSR
+    // (immediate) to PAN (v8.1), UAO (v8.2), SSBS (v8.5), DIT (v8.4).
+    many(&mut g, n, "DC CVAP (v8.2)", 0xd50b_7c20, 0x1f, ANY);
+    many(&mut g, n, "DC CVADP (v8.5)", 0xd50b_7d20, 0x1f, ANY);
+    for (name, w) in [
+        ("CFINV (v8.4)", 0xd500_401f),
+        ("XAFLAG (v8.5)", 0xd500_403f),
+        ("AXFLAG (v8.5)", 0xd500_405f),
+        ("MSR PAN, #imm (v8.1)", 0xd500_409f),
+        ("MSR UAO, #imm (v8.2)", 0xd500_407f),
+        ("MSR SSBS, #imm (v8.5)", 0xd503_403f),
+        ("MSR DIT, #imm (v8.4)", 0xd503_405f),
+    ] {
+        for crm in [0, 1] {
+            g.one(name, w | crm << 8).expect_undefined = true;
+        }
+    }
+
+    // SYS with a CRn that names no system instruction (CRn 11 and 15 stay out: reserved
+    // for IMPLEMENTATION DEFINED ones), and SYSL, which v8.0 leaves empty.
+    many(
+        &mut g,
+        n,
+        "SYS: unallocated CRn",
+        0xd508_0000,
+        0x7_ffff,
+        |w| matches!(bits(w, 15, 12), 0..=6 | 9 | 10 | 12..=14),
+    );
+    many(
+        &mut g,
+        n,
+        "SYSL",
+        0xd528_0000,
+        0x7_ffff,
+        |w| matches!(bits(w, 15, 12), 0..=10 | 12..=14),
+    );
+
     // Top level (C4.1): UDF and the unallocated op0 values (SVE on later cores).
     many(&mut g, n, "UDF", 0, 0xffff, ANY);
     many(
