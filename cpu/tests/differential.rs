@@ -29,6 +29,8 @@ mod elf;
 mod enc;
 #[path = "differential/harness.rs"]
 mod harness;
+#[path = "differential/known.rs"]
+mod known;
 #[path = "differential/layout.rs"]
 mod layout;
 #[path = "differential/ours.rs"]
