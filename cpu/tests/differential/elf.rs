@@ -16,7 +16,7 @@ const SEGMENT_ALIGN: u64 = 0x1_0000;
 /// Writes the headers into `image[..HEADERS_SIZE]`. The image is loaded at `base` (aligned
 /// to 64 KiB) and the segment extends to `memsz` bytes, zero-filled past the image.
 pub fn finish(image: &mut [u8], base: u64, entry: u64, memsz: u64) {
-    assert!(base % SEGMENT_ALIGN == 0 && memsz >= image.len() as u64);
+    assert!(base.is_multiple_of(SEGMENT_ALIGN) && memsz >= image.len() as u64);
     let mut h = Vec::with_capacity(HEADERS_SIZE);
     // e_ident: magic, ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_SYSV, padding.
     h.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -37,12 +37,12 @@ fn pair(op: u32, rt: u32, rt2: u32, rn: u32, off: i32) -> u32 {
 
 /// LDR/STR Xt, [Xn|SP, #off] (unsigned offset, multiple of 8).
 pub fn ldr(rt: u32, rn: u32, off: u32) -> u32 {
-    assert!(off % 8 == 0 && off / 8 < 4096);
+    assert!(off.is_multiple_of(8) && off / 8 < 4096);
     0xf940_0000 | (off / 8) << 10 | rn << 5 | rt
 }
 
 pub fn str(rt: u32, rn: u32, off: u32) -> u32 {
-    assert!(off % 8 == 0 && off / 8 < 4096);
+    assert!(off.is_multiple_of(8) && off / 8 < 4096);
     0xf900_0000 | (off / 8) << 10 | rn << 5 | rt
 }
 

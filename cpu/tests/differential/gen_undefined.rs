@@ -53,7 +53,8 @@ pub fn undefined() -> Vec<Case> {
         0xe07f_fc00 | REGS,
         |w| {
             let (sf, nn) = (w >> 31, bits(w, 22, 22));
-            !bitmask_valid(sf, nn, bits(w, 15, 10)) && !(sf == 0 && nn == 1)
+            let sf0_n1 = sf == 0 && nn == 1; // its own form above
+            !bitmask_valid(sf, nn, bits(w, 15, 10)) && !sf0_n1
         },
     );
     many(

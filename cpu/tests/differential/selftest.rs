@@ -146,8 +146,8 @@ fn ours_reports_a_difference() {
     let mut x = marked();
     x[1] = 7;
     let add = Case::new("add", a64w!(; add x0, x1, 1), x, 0x2000_0000);
-    let want = &reference_states("selftest-diff", &[add.clone()])[0];
-    let addr = reference::build(&[add.clone()]).case_addrs[0];
+    let want = &reference_states("selftest-diff", std::slice::from_ref(&add))[0];
+    let addr = reference::build(std::slice::from_ref(&add)).case_addrs[0];
     let empty = Case {
         words: vec![],
         ..add
