@@ -78,6 +78,18 @@ pub fn line(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Logs an unimplemented or UNDEFINED encoding under `unimp`, once per encoding.
+pub fn unimplemented_once(pc: u64, insn: u32, what: &str) {
+    static SEEN: Mutex<Option<std::collections::HashSet<u32>>> = Mutex::new(None);
+    if !enabled(Category::Unimp) {
+        return;
+    }
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.get_or_insert_with(Default::default).insert(insn) {
+        line(format_args!("unimp: {what}: {insn:#010x} at pc {pc:#018x}"));
+    }
+}
+
 /// Logs a line in `cat` if it is enabled: `log!(Category::Int, "...", ...)`.
 #[macro_export]
 macro_rules! log {

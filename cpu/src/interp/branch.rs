@@ -110,14 +110,6 @@ mod tests {
     use crate::exec::Exit;
     use crate::testing::{TestCpu, RAM_BASE};
 
-    /// `a64!` for programs with labels, which need dynasm's label API in scope as well.
-    macro_rules! a64_labels {
-        ($($t:tt)*) => {{
-            use dynasmrt::DynasmLabelApi;
-            a64!($($t)*)
-        }};
-    }
-
     /// movz x0, #1: the marker that a branch fell through.
     const MOVZ_X0_1: u32 = 0xd280_0020;
 
@@ -133,7 +125,7 @@ mod tests {
 
     cpu_test! {
         fn b_forward_skips(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; b >skip
                 ; movz x0, 1
                 ; skip:
@@ -144,7 +136,7 @@ mod tests {
         }
 
         fn b_backward(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; b >start
                 ; back:
                 ; movz x1, 7
@@ -159,7 +151,7 @@ mod tests {
         }
 
         fn bl_links_and_ret_returns(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; bl >func
                 ; add x0, x0, 1
                 ; b >end
@@ -174,7 +166,7 @@ mod tests {
         }
 
         fn bl_backward_links_next_instruction(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; b >start
                 ; func:
                 ; add x1, x30, 0
@@ -203,7 +195,7 @@ mod tests {
 
     cpu_test! {
         fn cbz_cbnz_32_bit_looks_at_w_only(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; cbz w1, >a
                 ; movz x2, 1
                 ; a:
@@ -226,7 +218,7 @@ mod tests {
         }
 
         fn cbnz_counts_down_a_loop(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; movz x0, 5
                 ; top:
                 ; add x1, x1, 3
@@ -251,7 +243,7 @@ mod tests {
 
     cpu_test! {
         fn tbz_tbnz_bit_numbers(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; tbnz x1, 63, >a
                 ; movz x2, 1
                 ; a:
@@ -278,7 +270,7 @@ mod tests {
         }
 
         fn tbz_tbnz_not_taken_on_the_other_value(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; tbz x1, 63, >a
                 ; movz x2, 1
                 ; a:
@@ -345,7 +337,7 @@ mod tests {
         }
 
         fn b_cond_backward_loop(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; movz x0, 3
                 ; top:
                 ; add x1, x1, 2
@@ -376,7 +368,7 @@ mod tests {
 
     cpu_test! {
         fn br_to_register(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; adr x1, >target
                 ; br x1
                 ; movz x0, 1
@@ -388,7 +380,7 @@ mod tests {
         }
 
         fn blr_links_and_ret_to_other_register(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; adr x2, >func
                 ; blr x2
                 ; add x0, x0, 1
@@ -405,7 +397,7 @@ mod tests {
         }
 
         fn blr_x30_jumps_to_the_old_x30(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; adr x30, >func
                 ; blr x30
                 ; movz x0, 1

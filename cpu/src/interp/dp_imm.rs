@@ -266,14 +266,6 @@ mod tests {
     use crate::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
     use crate::testing::{TestCpu, RAM_BASE};
 
-    /// `a64!` for programs with labels, which need dynasm's label API in scope as well.
-    macro_rules! a64_labels {
-        ($($t:tt)*) => {{
-            use dynasmrt::DynasmLabelApi;
-            a64!($($t)*)
-        }};
-    }
-
     /// Where UNDEFINED tests put the vector table; the current-EL SP_ELx sync vector is at
     /// +0x200 (Arm ARM D1.10.2).
     const VBAR: u64 = RAM_BASE + 0x1000;
@@ -442,7 +434,7 @@ mod tests {
 
     cpu_test! {
         fn adr_to_labels_forward_and_back(t) {
-            t.load(&a64_labels!(
+            t.load(&a64!(
                 ; back:
                 ; adr x0, >fwd
                 ; adr x1, <back

@@ -42,8 +42,6 @@ fn decode(opc: u32, v: bool) -> Option<Single> {
 mod tests {
     use crate::testing::{END_MARKER, RAM_BASE};
     use crate::{a64, cpu_test};
-    // Labels need this trait; `a64!` imports only `DynasmApi`.
-    use dynasmrt::DynasmLabelApi;
 
     const VBAR: u64 = RAM_BASE + 0x8000;
 
