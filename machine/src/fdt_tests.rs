@@ -121,7 +121,6 @@ fn node_path(path: &[String]) -> String {
 }
 
 fn params(cpus: u32, ram_size: u64) -> DtParams {
-    gic: crate::irqchip::GicVersion::V2,
     DtParams {
         gic: crate::irqchip::GicVersion::V2,
         ram: Region::new(memmap::RAM_BASE, ram_size),

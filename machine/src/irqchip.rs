@@ -25,18 +25,34 @@ pub enum IrqChip {
 
 impl IrqChip {
     /// Creates the GIC for `vcpus`, maps its MMIO frames on `bus` and connects every vCPU.
-    pub fn new(version: GicVersion, vcpus: &mut [Vcpu], bus: &mut MmioBus) -> Result<Self, MapError> {
+    pub fn new(
+        version: GicVersion,
+        vcpus: &mut [Vcpu],
+        bus: &mut MmioBus,
+    ) -> Result<Self, MapError> {
         let n = vcpus.len();
         let chip = match version {
             GicVersion::V2 => {
                 let gic = GicV2::new(n);
-                bus.insert(memmap::GIC_DIST.base, memmap::GIC_DIST.size, Box::new(gic.distributor()))?;
-                bus.insert(memmap::GIC_CPU.base, memmap::GIC_CPU.size, Box::new(gic.cpu_interface()))?;
+                bus.insert(
+                    memmap::GIC_DIST.base,
+                    memmap::GIC_DIST.size,
+                    Box::new(gic.distributor()),
+                )?;
+                bus.insert(
+                    memmap::GIC_CPU.base,
+                    memmap::GIC_CPU.size,
+                    Box::new(gic.cpu_interface()),
+                )?;
                 IrqChip::V2(gic)
             }
             GicVersion::V3 => {
                 let gic = GicV3::new(n);
-                bus.insert(memmap::GIC_DIST.base, memmap::GIC_DIST.size, Box::new(gic.distributor()))?;
+                bus.insert(
+                    memmap::GIC_DIST.base,
+                    memmap::GIC_DIST.size,
+                    Box::new(gic.distributor()),
+                )?;
                 bus.insert(
                     memmap::GIC_REDIST.base,
                     gic.redistributors_size(),

@@ -12,7 +12,9 @@ use crate::console::{SharedUart, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
+use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
+use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
 use crate::placeholder::{EmptyVirtioMmio, Unimplemented};
 use crate::ram::GuestRam;
@@ -21,8 +23,6 @@ use crate::vcpu::Vcpu;
 use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
-use crate::irqchip::IrqChip;
-use crate::memmap::spi;
 use std::sync::{Arc, Mutex};
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
@@ -111,7 +111,11 @@ impl Machine {
             Box::new(Stdout),
             gic.spi_line(spi::UART0),
         ))));
-        bus.insert(memmap::UART0.base, memmap::UART0.size, Box::new(uart.clone()))?;
+        bus.insert(
+            memmap::UART0.base,
+            memmap::UART0.size,
+            Box::new(uart.clone()),
+        )?;
         let cpu0 = &mut vcpus[0].cpu;
         cpu0.s.pc = boot.pc;
         cpu0.s.x[..4].copy_from_slice(&boot.x);

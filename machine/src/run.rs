@@ -154,7 +154,9 @@ impl Machine {
         }
         // No timer armed: only console input can wake a guest now.
         if !input.open() {
-            return Err(Stop::Deadlock { pc: self.vcpus[0].cpu.s.pc });
+            return Err(Stop::Deadlock {
+                pc: self.vcpus[0].cpu.s.pc,
+            });
         }
         if input.wait(Duration::from_millis(100)) {
             input.pump(&self.uart.0);
