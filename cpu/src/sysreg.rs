@@ -123,6 +123,10 @@ pub const MDSCR_SAVE_RESTORE: u64 =
 /// MDSCR_EL1.TDCC: EL0 accesses to the debug communication channel trap to EL1.
 pub const MDSCR_TDCC: u64 = 1 << 12;
 
+/// CNTKCTL_EL1 (D17.8): EL0PCTEN 0, EL0VCTEN 1, EVNTEN 2, EVNTDIR 3, EVNTI 7:4, EL0VTEN 8,
+/// EL0PTEN 9; the rest is RES0.
+pub const CNTKCTL_MASK: u64 = 0x3ff;
+
 /// SCTLR_EL1 at reset on the A72 (its TRM; QEMU uses the same): MMU and caches off,
 /// RES1 bits and the stack alignment checks set.
 pub const SCTLR_EL1_RESET: u64 = 0x00c5_0838;
@@ -280,11 +284,13 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "TPIDR_EL0"   (3, 3, 13, 0, 2) @0 r: field!(tpidr_el0), w: set_field!(tpidr_el0);
     "TPIDRRO_EL0" (3, 3, 13, 0, 3) @0 r: field!(tpidrro_el0), w: set_field!(tpidrro_el0);
     "TPIDR_EL1"   (3, 0, 13, 0, 4) @1 r: field!(tpidr_el1), w: set_field!(tpidr_el1);
-    "CONTEXTIDR_EL1" (3, 0, 13, 0, 1) @1 r: field!(contextidr_el1), w: set_field!(contextidr_el1);
+    // CONTEXTIDR_EL1.PROCID is bits 31:0; 63:32 are RES0.
+    "CONTEXTIDR_EL1" (3, 0, 13, 0, 1) @1 r: field!(contextidr_el1), w: |c, v| c.sys.contextidr_el1 = v & 0xffff_ffff;
 
     // ── Exception handling and memory system controls ─────────────────────────────────
     "VBAR_EL1"    (3, 0, 12, 0, 0) @1 r: field!(vbar_el1), w: |c, v| c.sys.vbar_el1 = v & !0x7ff;
-    "ESR_EL1"     (3, 0, 5, 2, 0) @1 r: field!(esr_el1), w: set_field!(esr_el1);
+    // ESR_EL1: bits 63:32 are RES0 on v8.0.
+    "ESR_EL1"     (3, 0, 5, 2, 0) @1 r: field!(esr_el1), w: |c, v| c.sys.esr_el1 = v & 0xffff_ffff;
     "FAR_EL1"     (3, 0, 6, 0, 0) @1 r: field!(far_el1), w: set_field!(far_el1);
     "AFSR0_EL1"   (3, 0, 5, 1, 0) @1 r: field!(afsr0_el1), w: set_field!(afsr0_el1);
     "AFSR1_EL1"   (3, 0, 5, 1, 1) @1 r: field!(afsr1_el1), w: set_field!(afsr1_el1);
@@ -301,7 +307,7 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "TTBR1_EL1"   (3, 0, 2, 0, 1) @1 r: field!(ttbr1_el1), w: Cpu::set_ttbr1_el1;
     "MAIR_EL1"    (3, 0, 10, 2, 0) @1 r: field!(mair_el1), w: Cpu::set_mair_el1;
     "AMAIR_EL1"   (3, 0, 10, 3, 0) @1 r: field!(amair_el1), w: set_field!(amair_el1);
-    "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: set_field!(cntkctl_el1);
+    "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: |c, v| c.sys.cntkctl_el1 = v & CNTKCTL_MASK;
 
     // ── Generic timer (D11; timer.rs). EL0 access is gated by CNTKCTL_EL1 in system.rs ───
     "CNTFRQ_EL0"  (3, 3, 14, 0, 0) @0 r: konst!(crate::timer::CNTFRQ_HZ);

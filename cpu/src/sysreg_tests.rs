@@ -230,6 +230,21 @@ cpu_test! {
         assert_eq!(t2.cpu.sys.esr_el1 & 0x1ff_ffff, iss);
     }
 
+    fn context_registers_keep_only_their_defined_bits(t) {
+        let (contextidr, cntkctl, esr) = (enc(3, 0, 13, 0, 1), enc(3, 0, 14, 1, 0), enc(3, 0, 5, 2, 0));
+        t.set_x(0, !0);
+        let words = [
+            msr(contextidr, 0), msr(cntkctl, 0), msr(esr, 0),
+            mrs(1, contextidr), mrs(2, cntkctl), mrs(3, esr),
+        ];
+        assert_eq!(run(&mut t, &words, false), None);
+        assert_eq!(t.x(1), 0xffff_ffff, "CONTEXTIDR_EL1.PROCID is 31:0");
+        // CNTKCTL_EL1: EL0PTEN 9, EL0VTEN 8, EVNTI 7:4, EVNTDIR 3, EVNTEN 2, EL0VCTEN 1,
+        // EL0PCTEN 0.
+        assert_eq!(t.x(2), (1 << 9) | (1 << 8) | (0xf << 4) | (1 << 3) | (1 << 2) | 3);
+        assert_eq!(t.x(3), 0xffff_ffff, "ESR_EL1 63:32 RES0");
+    }
+
     fn actlr_is_raz_wi_and_aidr_reads_zero(t) {
         let (actlr, aidr) = (enc(3, 0, 1, 0, 1), enc(3, 1, 0, 0, 7));
         t.set_x(0, !0);
