@@ -178,8 +178,8 @@ cpu_test! {
             t.set_x(i, 0xdead);
         }
         assert_eq!(run(&mut t, &words, false), None);
-        for i in 0..regs.len() {
-            assert_eq!(t.x(i), 0, "register {:#x}", regs[i]);
+        for (i, e) in regs.iter().enumerate() {
+            assert_eq!(t.x(i), 0, "register {:#x}", e);
         }
     }
 
