@@ -429,6 +429,24 @@ const GROUPS: &[Group] = &[
         fixup: no_fixup,
         fp: true,
     },
+    Group {
+        name: "FP estimates (FRECPE, FRSQRTE, URECPE, URSQRTE)",
+        pattern: "0xx0_1110_1x10_0001_110x_10xx_xxxx_xxxx",
+        fixup: no_fixup,
+        fp: true,
+    },
+    Group {
+        name: "FP scalar estimates (FRECPE, FRSQRTE, FRECPX)",
+        pattern: "01x1_1110_1x10_0001_11x1_10xx_xxxx_xxxx",
+        fixup: no_fixup,
+        fp: true,
+    },
+    Group {
+        name: "FP step (FRECPS, FRSQRTS)",
+        pattern: "0x00_1110_xx1x_xxxx_1111_11xx_xxxx_xxxx",
+        fixup: no_fixup,
+        fp: true,
+    },
 ];
 
 /// (mask, value) of a pattern's fixed bits.
@@ -475,13 +493,7 @@ fn gen_cases(g: &Group, n: usize, rng: &mut Rng) -> Vec<Case> {
     (0..n)
         .map(|_| Case {
             insn: (g.fixup)(((rng.next() as u32) & !mask) | value),
-            v: std::array::from_fn(|_| {
-                if g.fp {
-                    rng.fp_vector()
-                } else {
-                    rng.vector()
-                }
-            }),
+            v: std::array::from_fn(|_| if g.fp { rng.fp_vector() } else { rng.vector() }),
             x3: rng.lane(64),
             x6: (rng.next() % 128).wrapping_sub(64),
             fpcr: if g.fp { rng.fpcr() } else { 0 },
@@ -754,7 +766,9 @@ fn simd_groups_agree_with_qemu() {
     let mut failures = Vec::new();
     let mut t = TestCpu::new(Executor::Interpreter);
     for g in GROUPS {
-        let cases = gen_cases(g, cases_per_group(), &mut rng);
+        // The FP groups have many special cases per operation: three times the cases.
+        let n = cases_per_group() * if g.fp { 3 } else { 1 };
+        let cases = gen_cases(g, n, &mut rng);
         let Some(reference) = run_qemu(g.name, &cases) else {
             return;
         };
@@ -774,9 +788,7 @@ fn simd_groups_agree_with_qemu() {
                 failures.push(describe(g.name, c, &got, &want));
             }
         }
-        eprintln!(
-            "{}: {compared} compared", g.name
-        );
+        eprintln!("{}: {compared} compared", g.name);
     }
     if !failures.is_empty() {
         let n = failures.len();

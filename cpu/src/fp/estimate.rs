@@ -172,7 +172,11 @@ impl Fp {
         }
         let max_exp = (1u64 << fmt.e) - 1;
         let exp = (a.bits & fmt.exp_mask()) >> fmt.f;
-        let e = if exp == 0 { max_exp - 1 } else { !exp & max_exp };
+        let e = if exp == 0 {
+            max_exp - 1
+        } else {
+            !exp & max_exp
+        };
         fmt.zero(a.sign) | e << fmt.f
     }
 }

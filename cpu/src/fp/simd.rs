@@ -109,4 +109,3 @@ impl Fp {
         self.compare(fmt, op1, op2, true) == NZCV_GREATER
     }
 }
-

@@ -17,7 +17,9 @@ pub const FPSR_QC: u32 = 1 << 27;
 /// is `floating_point::check_fp_enabled`, shared with the scalar FP instructions.
 #[inline(always)]
 pub fn fp_access_trap(cpu: &Cpu) -> Option<Flow> {
-    super::floating_point::check_fp_enabled(cpu).err().map(Flow::Exception)
+    super::floating_point::check_fp_enabled(cpu)
+        .err()
+        .map(Flow::Exception)
 }
 
 /// Returns the access trap from the enclosing handler, if CPACR_EL1 asks for one.
