@@ -291,3 +291,7 @@ pub fn scalar_pairwise(cpu: &mut Cpu, i: Insn) -> Flow {
     cpu.set_vreg(i.rd(), 128, r as u128);
     Flow::Next
 }
+
+#[cfg(test)]
+#[path = "simd_fp_tests.rs"]
+mod tests;
