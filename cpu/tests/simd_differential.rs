@@ -89,7 +89,7 @@ impl Rng {
         let bias = max_e >> 1;
         let quiet = 1u64 << (f - 1);
         let frac_mask = (1u64 << f) - 1;
-        if r % 4 == 0 {
+        if r.is_multiple_of(4) {
             let specials = [
                 0,
                 max_e << f,
@@ -126,7 +126,7 @@ impl Rng {
     /// A vector of S or D (now and then H, for FCVTL, or integer) lanes.
     fn fp_vector(&mut self) -> u128 {
         let r = self.next();
-        if r % 8 == 0 {
+        if r.is_multiple_of(8) {
             return self.vector();
         }
         let (n, e, f) = match r % 8 {

@@ -19,7 +19,7 @@ pub fn recip_sqrt_estimate(a: u64) -> u64 {
     let a = if a < 256 {
         a * 2 + 1
     } else {
-        ((a >> 1) << 1) + 1 << 1
+        (((a >> 1) << 1) + 1) << 1
     };
     let mut b = 512u64;
     while a * (b + 1) * (b + 1) < 1 << 28 {
