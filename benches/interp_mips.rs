@@ -20,7 +20,7 @@ fn main() {
         ; ->top:
         ; add x2, x1, x0
         ; eor x3, x2, x1, lsl 3
-        ; and x4, x3, 0xff00ff
+        ; and x4, x3, 0x00ff_00ff_00ff_00ff
         ; orr x1, x4, x2, lsr 7
         ; ldr x5, [x6, 8]
         ; add x5, x5, x1

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use armvirt_machine::config::{self, Config, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
+use armvirt_machine::irqchip::GicVersion;
 use armvirt_machine::{Machine, RunEnd};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
@@ -74,6 +75,10 @@ struct Cli {
     #[arg(short = 's', conflicts_with = "gdb")]
     gdb_default_port: bool,
 
+    /// Interrupt controller: 2 (GICv2, the default, as QEMU virt) or 3 (GICv3)
+    #[arg(long = "gic", value_name = "VERSION", default_value = "2", value_parser = parse_gic)]
+    gic: GicVersion,
+
     /// Log these categories (comma-separated): unimp, int, mmu, guest_errors
     #[arg(short = 'd', value_name = "LIST", value_parser = armvirt_cpu::log::parse)]
     log: Option<u32>,
@@ -81,6 +86,14 @@ struct Cli {
     /// Write the -d log to FILE instead of stderr
     #[arg(short = 'D', value_name = "FILE")]
     log_file: Option<PathBuf>,
+}
+
+fn parse_gic(text: &str) -> Result<GicVersion, String> {
+    match text {
+        "2" => Ok(GicVersion::V2),
+        "3" => Ok(GicVersion::V3),
+        _ => Err(format!("'{text}' is not a GIC version (2 or 3)")),
+    }
 }
 
 fn parse_memory(text: &str) -> Result<u64, String> {
@@ -146,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         dtb: cli.dtb,
         gdb,
         start_halted: cli.start_halted,
+        gic: cli.gic,
         ..Config::new("")
     };
     let mut machine = Machine::new(config).map_err(|e| e.to_string())?;

@@ -49,8 +49,28 @@ fn debian_cloud_kernel_runs_kernel_code() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run armvirt");
+    // Read the console as it comes, so the test ends as soon as the kernel has spoken.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(120);
+    let mut stdout = String::new();
     let status = loop {
+        while let Ok(chunk) = rx.try_recv() {
+            stdout.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        if stdout.contains("Booting Linux on physical CPU") {
+            child.kill().ok();
+            child.wait().ok();
+            return; // The kernel ran far enough to print: past the point this test guards.
+        }
         if let Some(s) = child.try_wait().unwrap() {
             break Some(s);
         }
@@ -59,16 +79,9 @@ fn debian_cloud_kernel_runs_kernel_code() {
             child.wait().ok();
             break None;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     };
-    let mut stdout = String::new();
     let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .ok();
     child
         .stderr
         .take()
@@ -76,9 +89,6 @@ fn debian_cloud_kernel_runs_kernel_code() {
         .read_to_string(&mut stderr)
         .ok();
 
-    if stdout.contains("Booting Linux on physical CPU") {
-        return; // The kernel ran far enough to print: past the point this test guards.
-    }
     let status = status
         .unwrap_or_else(|| panic!("no console output and no exit in 120 s; stderr: {stderr}"));
     assert!(

@@ -267,7 +267,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs LDR (literal) in the interpreter; run with --ignored once it lands"]
     fn stub_sets_linux_boot_registers_and_branches_on_the_interpreter() {
         use armvirt_cpu::testing::{Executor, TestCpu, RAM_BASE};
         let mut t = TestCpu::new(Executor::Interpreter);

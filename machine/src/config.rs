@@ -1,6 +1,7 @@
 //! The machine's options, their limits, and the parsers the command line uses for them
 //! (QEMU's syntax where QEMU has one: `-m 512M`, a bare number meaning MiB).
 
+use crate::irqchip::GicVersion;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -40,6 +41,8 @@ pub struct Config {
     /// Wait for the debugger before running the first instruction.
     pub start_halted: bool,
     pub dtb_seed: u64,
+    /// GICv2 (QEMU virt's default) or GICv3 (`--gic 3`).
+    pub gic: GicVersion,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             gdb: None,
             start_halted: false,
             dtb_seed: DEFAULT_DTB_SEED,
+            gic: GicVersion::V2,
         }
     }
 

@@ -402,6 +402,7 @@ mod tests {
 
     fn params() -> DtParams {
         DtParams {
+            gic: crate::irqchip::GicVersion::V2,
             ram: Region::new(RAM_BASE, 1 << 30),
             cpus: 2,
             bootargs: Some("console=ttyAMA0".into()),

@@ -9,6 +9,7 @@
 //! properties too (libfdt inserts each new property first, so QEMU's order is the reverse
 //! of its calls).
 
+use crate::irqchip::GicVersion;
 use vm_fdt::{FdtWriter, FdtWriterNode};
 
 use crate::memmap::{self, ppi, spi, Region};
@@ -25,6 +26,7 @@ pub struct DtParams {
     /// Seed of /chosen/kaslr-seed and rng-seed: QEMU draws them from its RNG; armvirt
     /// derives them from this, so runs are reproducible.
     pub seed: u64,
+    pub gic: GicVersion,
 }
 
 // Phandles, in QEMU's allocation order (qemu_fdt_alloc_phandle counts from 0x8000): the
@@ -83,9 +85,12 @@ pub fn build(p: &DtParams) -> Result<Vec<u8>> {
     }
     pl031(&mut fdt)?;
     pl011(&mut fdt)?;
-    gic(&mut fdt, p.cpus)?;
+    match p.gic {
+        GicVersion::V2 => gic(&mut fdt, p.cpus)?,
+        GicVersion::V3 => gic_v3(&mut fdt, p.cpus)?,
+    }
     cpus(&mut fdt, p.cpus)?;
-    timer(&mut fdt, p.cpus)?;
+    timer(&mut fdt, p.cpus, p.gic)?;
     apb_clock(&mut fdt)?;
     chosen(&mut fdt, p)?;
     fdt.end_node(root)?;
@@ -102,9 +107,13 @@ fn spi_irq(number: u32, flags: u32) -> [u32; 3] {
     [GIC_FDT_IRQ_TYPE_SPI, number, flags]
 }
 
-/// PPI flags: level-high, wired to every CPU (GICv2's CPU mask, QEMU's `deposit32`).
-fn ppi_flags(cpus: u32) -> u32 {
-    ((1 << cpus) - 1) << GIC_FDT_IRQ_PPI_CPU_SHIFT | IRQ_TYPE_LEVEL_HIGH
+/// PPI flags: level-high, wired to every CPU (GICv2's CPU mask, QEMU's `deposit32`);
+/// GICv3 specifiers carry no CPU mask.
+fn ppi_flags(cpus: u32, gic: GicVersion) -> u32 {
+    match gic {
+        GicVersion::V2 => ((1 << cpus) - 1) << GIC_FDT_IRQ_PPI_CPU_SHIFT | IRQ_TYPE_LEVEL_HIGH,
+        GicVersion::V3 => IRQ_TYPE_LEVEL_HIGH,
+    }
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -193,6 +202,22 @@ fn gic(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
     fdt.end_node(node)
 }
 
+/// bindings/interrupt-controller/arm,gic-v3.yaml: the distributor and one redistributor
+/// region, as QEMU's `gic-version=3` without an ITS or virtualization.
+fn gic_v3(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
+    let node = fdt.begin_node(&format!("intc@{:x}", memmap::GIC_DIST.base))?;
+    fdt.property_phandle(gic_phandle(cpus))?;
+    fdt.property_array_u64("reg", &reg(&[memmap::GIC_DIST, memmap::GIC_REDIST]))?;
+    fdt.property_u32("#redistributor-regions", 1)?;
+    fdt.property_string("compatible", "arm,gic-v3")?;
+    fdt.property_null("ranges")?;
+    fdt.property_u32("#size-cells", 2)?;
+    fdt.property_u32("#address-cells", 2)?;
+    fdt.property_null("interrupt-controller")?;
+    fdt.property_u32("#interrupt-cells", 3)?;
+    fdt.end_node(node)
+}
+
 /// bindings/arm/cpus.yaml, and bindings/cpu/cpu-topology.txt for cpu-map: QEMU's default
 /// topology for `-smp N` is one socket, one cluster, N cores.
 fn cpus(fdt: &mut FdtWriter, n: u32) -> Result<()> {
@@ -238,9 +263,9 @@ fn cpu(fdt: &mut FdtWriter, i: u32, n: u32) -> Result<()> {
 
 /// bindings/timer/arm,arch_timer.yaml: secure, non-secure, virtual and hypervisor
 /// physical timer PPIs, level-triggered (QEMU machines after virt-2.8).
-fn timer(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
+fn timer(fdt: &mut FdtWriter, cpus: u32, gic: GicVersion) -> Result<()> {
     let node = fdt.begin_node("timer")?;
-    let flags = ppi_flags(cpus);
+    let flags = ppi_flags(cpus, gic);
     let ppis = [
         ppi::TIMER_SEC_EL1,
         ppi::TIMER_NS_EL1,

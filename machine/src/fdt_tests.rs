@@ -122,6 +122,7 @@ fn node_path(path: &[String]) -> String {
 
 fn params(cpus: u32, ram_size: u64) -> DtParams {
     DtParams {
+        gic: crate::irqchip::GicVersion::V2,
         ram: Region::new(memmap::RAM_BASE, ram_size),
         cpus,
         bootargs: None,

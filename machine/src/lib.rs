@@ -11,6 +11,7 @@ pub mod console;
 pub mod dtb;
 pub mod error;
 pub mod fdt;
+pub mod irqchip;
 pub mod loader;
 mod machine;
 pub mod memmap;

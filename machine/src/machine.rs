@@ -12,7 +12,9 @@ use crate::console::{SharedUart, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
+use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
+use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
 use crate::placeholder::{EmptyVirtioMmio, Unimplemented};
 use crate::ram::GuestRam;
@@ -21,7 +23,6 @@ use crate::vcpu::Vcpu;
 use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
-use armvirt_devices::NoIrq;
 use std::sync::{Arc, Mutex};
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
@@ -34,10 +35,13 @@ pub struct Machine {
     dtb: Vec<u8>,
     pub(crate) vcpus: Vec<Vcpu>,
     pub(crate) uart: SharedUart,
+    pub(crate) gic: IrqChip,
     pub(crate) code: CodeCache,
     pub(crate) monitors: Monitors,
     /// TLBI ...IS operations on their way to every vCPU's TLB.
     pub(crate) tlbi: TlbBroadcast,
+    /// The machine's virtual clock in nanoseconds (see `run.rs`).
+    pub(crate) now_ns: u64,
 }
 
 impl Machine {
@@ -76,6 +80,7 @@ impl Machine {
             bootargs: config.cmdline.clone(),
             initrd: initrd.map(|r| (r.base, r.end())),
             seed: config.dtb_seed,
+            gic: config.gic,
         };
         let dtb = match &config.dtb {
             None => fdt::build(&params)?,
@@ -99,17 +104,18 @@ impl Machine {
             ram.write(at, &boot::stub_bytes(dtb_region.base, kernel.entry))?;
         }
 
+        let mut bus = default_bus()?;
+        let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
+        let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
         let uart = SharedUart(Arc::new(Mutex::new(Pl011::new(
             Box::new(Stdout),
-            Box::new(NoIrq),
+            gic.spi_line(spi::UART0),
         ))));
-        let mut bus = default_bus()?;
         bus.insert(
             memmap::UART0.base,
             memmap::UART0.size,
             Box::new(uart.clone()),
         )?;
-        let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         let cpu0 = &mut vcpus[0].cpu;
         cpu0.s.pc = boot.pc;
         cpu0.s.x[..4].copy_from_slice(&boot.x);
@@ -124,9 +130,11 @@ impl Machine {
             dtb,
             vcpus,
             uart,
+            gic,
             code: CodeCache::new(),
             monitors,
             tlbi: TlbBroadcast::new(),
+            now_ns: 0,
         })
     }
 

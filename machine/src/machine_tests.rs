@@ -169,6 +169,7 @@ fn user_dtb_is_patched_for_this_machine() {
     let mut c = config(s.file("Image", &image(&[0; 4])));
     // QEMU's own tree for 1 GiB, given to a 256 MiB machine: /memory must follow -m.
     let params = DtParams {
+        gic: crate::irqchip::GicVersion::V2,
         ram: Region::new(RAM_BASE, 1 << 30),
         cpus: 2,
         bootargs: None,

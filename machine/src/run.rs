@@ -1,17 +1,24 @@
 //! The run loop: vCPUs take turns on one host thread in fixed instruction quanta, so a run
-//! is the same instruction for instruction every time; firmware calls (PSCI over HVC) are
-//! serviced between quanta; idle vCPUs (WFI) wait for input.
+//! is the same instruction for instruction every time.
+//!
+//! Time is virtual (see `cpu/src/timer.rs`): a round of the scheduler advances the
+//! machine's clock by one quantum, each vCPU's counter reading that clock plus the
+//! instructions it has run in the round. A slice ends early at the vCPU's next timer
+//! deadline so the interrupt arrives on time. When every vCPU waits (WFI), the clock jumps
+//! to the earliest deadline instead of spinning; only console input is waited for in host
+//! time. Firmware calls (PSCI over HVC) are serviced between slices.
 
 use crate::console::ConsoleInput;
 use crate::machine::Machine;
 use crate::psci::{self, Outcome};
+use crate::vcpu::Power;
 use armvirt_cpu::exception::Exception;
 use armvirt_cpu::exec::describe;
 use armvirt_cpu::{Exit, Mem};
 use std::fmt;
 use std::time::Duration;
 
-/// Instructions a vCPU runs before the next one gets its turn.
+/// Instructions (virtual nanoseconds) a vCPU runs before the next one gets its turn.
 pub const QUANTUM: u64 = 10_000;
 
 /// How a run ended normally.
@@ -53,10 +60,15 @@ impl fmt::Display for Stop {
     }
 }
 
+/// What one vCPU's slice asks of the machine.
+enum SliceEnd {
+    Continue,
+    Finished(RunEnd),
+}
+
 impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
-        let ram = self.ram.region();
         loop {
             input.pump(&self.uart.0);
             if input.quit_requested() {
@@ -68,56 +80,86 @@ impl Machine {
                     continue;
                 }
                 ran = true;
-                let mut mem = Mem {
-                    ram,
-                    bus: &mut self.bus,
-                    code: &mut self.code,
-                    monitors: &mut self.monitors,
-                    tlbi: &mut self.tlbi,
-                };
-                let exit = self.vcpus[i].cpu.run(&mut mem, QUANTUM);
-                match exit {
-                    Exit::Budget => {}
-                    Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
-                        Outcome::Continue | Outcome::CpuOff => {}
-                        Outcome::SystemOff => return Ok(RunEnd::PowerOff),
-                        Outcome::SystemReset => return Ok(RunEnd::Reset),
-                    },
-                    Exit::Smc(_) => {
-                        // The PSCI conduit is HVC; with no EL3, SMC is UNDEFINED (D1.10.2).
-                        let cpu = &mut self.vcpus[i].cpu;
-                        cpu.s.pc = cpu.s.pc.wrapping_sub(4);
-                        cpu.take_exception(Exception::undefined());
-                    }
-                    Exit::Wfi => self.vcpus[i].waiting = true,
-                    Exit::Unimplemented { pc, insn } => {
-                        return Err(Stop::Unimplemented { vcpu: i, pc, insn })
-                    }
+                if let SliceEnd::Finished(end) = self.run_slice(i)? {
+                    return Ok(end);
                 }
             }
-            if !ran {
+            if ran {
+                self.now_ns += QUANTUM;
+            } else {
                 self.idle(&mut input)?;
             }
         }
     }
 
-    /// No vCPU can run: wait for something that wakes one.
+    /// Runs vCPU `i` for at most one quantum of virtual time.
+    fn run_slice(&mut self, i: usize) -> Result<SliceEnd, Stop> {
+        let now = self.now_ns;
+        let vcpu = &mut self.vcpus[i];
+        vcpu.waiting = false;
+        vcpu.cpu.clock_offset = now.wrapping_sub(vcpu.cpu.icount);
+        let budget = match vcpu.cpu.next_timer_ns() {
+            Some(deadline) if deadline > now => (deadline - now).min(QUANTUM),
+            _ => QUANTUM,
+        };
+        self.gic.set_current_cpu(i);
+        let mut mem = Mem {
+            ram: self.ram.region(),
+            bus: &mut self.bus,
+            code: &mut self.code,
+            monitors: &mut self.monitors,
+            tlbi: &mut self.tlbi,
+        };
+        let exit = vcpu.cpu.run(&mut mem, budget);
+        self.gic.update_timer_ppis(i, &self.vcpus[i]);
+        match exit {
+            Exit::Budget => {}
+            Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
+                Outcome::Continue | Outcome::CpuOff => {}
+                Outcome::SystemOff => return Ok(SliceEnd::Finished(RunEnd::PowerOff)),
+                Outcome::SystemReset => return Ok(SliceEnd::Finished(RunEnd::Reset)),
+            },
+            Exit::Smc(_) => {
+                // The PSCI conduit is HVC; with no EL3, SMC is UNDEFINED (D1.10.2).
+                let cpu = &mut self.vcpus[i].cpu;
+                cpu.s.pc = cpu.s.pc.wrapping_sub(4);
+                cpu.take_exception(Exception::undefined());
+            }
+            Exit::Wfi => self.vcpus[i].waiting = true,
+            Exit::Unimplemented { pc, insn } => {
+                return Err(Stop::Unimplemented { vcpu: i, pc, insn })
+            }
+        }
+        Ok(SliceEnd::Continue)
+    }
+
+    /// No vCPU can run: move time to the next timer deadline, or wait for input.
     fn idle(&mut self, input: &mut ConsoleInput) -> Result<(), Stop> {
-        use crate::vcpu::Power;
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
         }
-        // Without an interrupt controller yet, only console input can matter to a
-        // waiting guest; WFI may end spuriously, so waking every waiter is allowed.
+        let next = self
+            .vcpus
+            .iter()
+            .filter(|v| v.power == Power::On)
+            .filter_map(|v| v.cpu.next_timer_ns())
+            .min();
+        if let Some(deadline) = next {
+            self.now_ns = self.now_ns.max(deadline);
+            for (i, v) in self.vcpus.iter_mut().enumerate() {
+                v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
+                self.gic.update_timer_ppis(i, v);
+            }
+            return Ok(());
+        }
+        // No timer armed: only console input can wake a guest now.
         if !input.open() {
             return Err(Stop::Deadlock {
                 pc: self.vcpus[0].cpu.s.pc,
             });
         }
         if input.wait(Duration::from_millis(100)) {
-            for v in &mut self.vcpus {
-                v.waiting = false;
-            }
+            input.pump(&self.uart.0);
         }
         Ok(())
     }

@@ -28,8 +28,10 @@ impl Vcpu {
         }
     }
 
+    /// On, and not waiting in WFI unless an interrupt is pending for it (WFI wakes on
+    /// a pending interrupt even when PSTATE masks it: Arm ARM D1.16.2).
     pub fn runnable(&self) -> bool {
-        self.power == Power::On && !self.waiting
+        self.power == Power::On && (!self.waiting || self.cpu.lines.any())
     }
 
     /// The affinity fields of MPIDR_EL1 (Aff3:Aff2:Aff1:Aff0), as PSCI target IDs name cores.

@@ -168,17 +168,16 @@ pub fn mrs(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             },
         };
     };
+    // A write-only register's MRS encoding is unallocated: UNDEFINED before any trap.
+    let Some(read) = reg.read else {
+        return super::undefined();
+    };
     if let Some(flow) = check_el0(cpu, &f, reg).or_else(|| check_fp_regs(cpu, reg)) {
         return flow;
     }
-    match reg.read {
-        Some(read) => {
-            let v = read(cpu);
-            cpu.s.set_xr(f.rt, v);
-            Flow::Next
-        }
-        None => super::undefined(),
-    }
+    let v = read(cpu);
+    cpu.s.set_xr(f.rt, v);
+    Flow::Next
 }
 
 /// MSR (register): writes Xt to a system register.
@@ -195,17 +194,16 @@ pub fn msr_reg(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             },
         };
     };
+    // A read-only register's MSR encoding is unallocated: UNDEFINED before any trap.
+    let Some(write) = reg.write else {
+        return super::undefined();
+    };
     if let Some(flow) = check_el0(cpu, &f, reg).or_else(|| check_fp_regs(cpu, reg)) {
         return flow;
     }
-    match reg.write {
-        Some(write) => {
-            let v = cpu.s.xr(f.rt);
-            write(cpu, v);
-            Flow::Next
-        }
-        None => super::undefined(),
-    }
+    let v = cpu.s.xr(f.rt);
+    write(cpu, v);
+    Flow::Next
 }
 
 /// The machine's extension registers for an encoding the table lacks ([`sysreg::SysRegExt`]):
@@ -254,6 +252,13 @@ fn check_el0(cpu: &Cpu, f: &SysFields, reg: &sysreg::SysRegDef) -> Option<Flow> 
             Some(f.trap())
         }
         "CTR_EL0" if sctlr & SCTLR_UCT == 0 => Some(f.trap()),
+        // The debug communication channel: EL0's unless MDSCR_EL1.TDCC traps it to EL1
+        // (Arm ARM D17.3, MDCCSR_EL0/DBGDTR_EL0/DBGDTRRX_EL0 accessibility pseudocode).
+        "MDCCSR_EL0" | "DBGDTR_EL0" | "DBGDTRRX_EL0"
+            if cpu.sys.mdscr_el1 & sysreg::MDSCR_TDCC != 0 =>
+        {
+            Some(f.trap())
+        }
         "TPIDRRO_EL0" if !f.read => Some(super::undefined()),
         _ if reg.min_el > 0 => Some(super::undefined()),
         _ => None,
