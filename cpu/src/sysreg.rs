@@ -232,15 +232,16 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "MIDR_EL1"    (3, 0, 0, 0, 0) @1 r: konst!(MIDR_CORTEX_A72);
     "MPIDR_EL1"   (3, 0, 0, 0, 5) @1 r: field!(mpidr_el1);
     "REVIDR_EL1"  (3, 0, 0, 0, 6) @1 r: konst!(0);
-    // EL0 and EL1 in AArch64 only; no EL2/EL3; FP and AdvSIMD not yet implemented (0xf).
-    "ID_AA64PFR0_EL1"  (3, 0, 0, 4, 0) @1 r: konst!(0x0000_0000_00ff_0011);
+    // EL0 and EL1 in AArch64 only; no EL2/EL3; FP and AdvSIMD implemented (0), as the A72.
+    "ID_AA64PFR0_EL1"  (3, 0, 0, 4, 0) @1 r: konst!(0x0000_0000_0000_0011);
     "ID_AA64PFR1_EL1"  (3, 0, 0, 4, 1) @1 r: konst!(0);
     "ID_AA64DFR0_EL1"  (3, 0, 0, 5, 0) @1 r: konst!(ID_AA64DFR0_EL1);
     "ID_AA64DFR1_EL1"  (3, 0, 0, 5, 1) @1 r: konst!(0);
     "ID_AA64AFR0_EL1"  (3, 0, 0, 5, 4) @1 r: konst!(0);
     "ID_AA64AFR1_EL1"  (3, 0, 0, 5, 5) @1 r: konst!(0);
-    // CRC32 only, for now: AES/SHA/PMULL arrive with the FP/SIMD work.
-    "ID_AA64ISAR0_EL1" (3, 0, 0, 6, 0) @1 r: konst!(0x0000_0000_0001_0000);
+    // As the A72 with the Cryptographic Extension: AES with PMULL (2), SHA1 (1), SHA2 (1),
+    // CRC32 (1).
+    "ID_AA64ISAR0_EL1" (3, 0, 0, 6, 0) @1 r: konst!(0x0000_0000_0001_1120);
     "ID_AA64ISAR1_EL1" (3, 0, 0, 6, 1) @1 r: konst!(0);
     // 44-bit PA, 16-bit ASID, little-endian only; the 4K, 16K and 64K granules the MMU
     // implements (TGran16 = 1: one more than the A72, which lacks 16K).

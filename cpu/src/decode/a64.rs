@@ -98,8 +98,13 @@ pub static A64: &[Encoding] = encodings! {
     "FP data-processing (3 source)" "0001_1111_ttom_mmmm_oaaa_aann_nnnd_dddd" floating_point_data_processing_3::exec;
 
     // ── Advanced SIMD (C4.1.90) ─────────────────────────────────────────────────────────
-    // Vector forms have bit 31 clear, scalar forms bits 31:30 = 01. Floating-point opcodes
-    // inside these groups reach `unimplemented` from their handlers.
+    // Vector forms have bit 31 clear, scalar forms bits 31:30 = 01. The floating-point
+    // opcodes inside these groups go from their handlers to simd_fp_arith/simd_fp_misc.
+    // Half-precision arithmetic (FEAT_FP16, v8.2) has groups of its own: UNDEFINED here.
+    "AdvSIMD three same (FP16)" "0qU0_1110_a10m_mmmm_00oo_o1nn_nnnd_dddd" unallocated;
+    "AdvSIMD two-register miscellaneous (FP16)" "0qU0_1110_a111_100o_oooo_10nn_nnnd_dddd" unallocated;
+    "AdvSIMD scalar three same (FP16)" "01U1_1110_a10m_mmmm_00oo_o1nn_nnnd_dddd" unallocated;
+    "AdvSIMD scalar two-register miscellaneous (FP16)" "01U1_1110_a111_100o_oooo_10nn_nnnd_dddd" unallocated;
     "AdvSIMD table lookup"   "0q00_1110_zz0m_mmmm_0llx_00nn_nnnd_dddd" simd_table_lookup::exec;
     "AdvSIMD permute"        "0q00_1110_zz0m_mmmm_0ooo_10nn_nnnd_dddd" simd_permute::exec;
     "AdvSIMD extract"        "0q10_1110_zz0m_mmmm_0iii_i0nn_nnnd_dddd" simd_extract::exec;

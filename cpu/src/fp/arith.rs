@@ -7,7 +7,7 @@ use super::{Fmt, Fp, FpType, Rounding, Unpacked, FPSR_DZC, FPSR_IOC};
 use std::cmp::Ordering;
 
 impl Unpacked {
-    fn exact(&self) -> Exact {
+    pub(super) fn exact(&self) -> Exact {
         Exact {
             sign: self.sign,
             exp: self.exp,
@@ -20,14 +20,14 @@ impl Unpacked {
 const DIV_TOP: u32 = 126;
 
 impl Fp {
-    fn default_nan_invalid(&mut self, fmt: Fmt) -> u64 {
+    pub(super) fn default_nan_invalid(&mut self, fmt: Fmt) -> u64 {
         self.raise(FPSR_IOC);
         fmt.default_nan()
     }
 
     /// A rounded nonzero result, or the zero whose sign the rounding mode decides (+0, or
     /// -0 when rounding toward minus infinity), as FPAdd and FPMulAdd give exact zeros.
-    fn round_or_signed_zero(&mut self, fmt: Fmt, x: Option<Exact>) -> u64 {
+    pub(super) fn round_or_signed_zero(&mut self, fmt: Fmt, x: Option<Exact>) -> u64 {
         let rounding = self.rounding();
         match x {
             Some(x) => self.round(fmt, x, rounding),
@@ -271,7 +271,7 @@ impl Fp {
 }
 
 /// The exact product of two finite nonzero operands (at most 106 bits).
-fn product(a: &Unpacked, b: &Unpacked) -> Exact {
+pub(super) fn product(a: &Unpacked, b: &Unpacked) -> Exact {
     Exact {
         sign: a.sign != b.sign,
         exp: a.exp + b.exp,

@@ -13,8 +13,12 @@
 
 mod arith;
 mod convert;
+mod estimate;
 mod nan;
 mod round;
+mod simd;
+
+pub use estimate::{unsigned_recip_estimate, unsigned_rsqrt_estimate};
 
 #[cfg(test)]
 mod tests;

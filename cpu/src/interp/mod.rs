@@ -27,6 +27,8 @@ pub mod simd;
 pub mod simd_across_lanes;
 pub mod simd_copy;
 pub mod simd_extract;
+pub mod simd_fp_arith;
+pub mod simd_fp_misc;
 pub mod simd_load_store_multiple;
 pub mod simd_load_store_single;
 pub mod simd_modified_immediate;

@@ -7,32 +7,19 @@
 //! register file keeps each V register as a little-endian `u128`.
 
 use crate::cpu::Cpu;
-use crate::exception::{ec, Exception};
 use crate::exec::Flow;
 use crate::insn::Insn;
 
 /// FPSR.QC, the cumulative saturation flag (C5.2.8).
 pub const FPSR_QC: u32 = 1 << 27;
 
-/// CPACR_EL1.FPEN (bits 21:20): 0b11 traps nothing, 0b01 traps EL0 only, else both.
-const CPACR_FPEN_SHIFT: u32 = 20;
-const FPEN_TRAP_EL0: u64 = 0b01;
-const FPEN_NO_TRAP: u64 = 0b11;
-
-/// ESR_EL1.ISS of an FP/SIMD access trap from AArch64: CV = 1, COND = 0b1110 (D17.2.37,
-/// "ISS encoding for an exception from an access to SIMD or floating-point functionality").
-const FP_TRAP_ISS: u32 = 1 << 24 | 0b1110 << 20;
-
-/// CheckFPAdvSIMDEnabled64(): the trap CPACR_EL1.FPEN asks for, if any.
-/// (The scalar FP work carries the same check; the two merge into one.)
+/// CheckFPAdvSIMDEnabled64(): the trap CPACR_EL1.FPEN asks for, if any. The check itself
+/// is `floating_point::check_fp_enabled`, shared with the scalar FP instructions.
 #[inline(always)]
 pub fn fp_access_trap(cpu: &Cpu) -> Option<Flow> {
-    let trapped = match (cpu.sys.cpacr_el1 >> CPACR_FPEN_SHIFT) & 3 {
-        FPEN_NO_TRAP => false,
-        FPEN_TRAP_EL0 => cpu.s.el == 0,
-        _ => true,
-    };
-    trapped.then_some(Flow::Exception(Exception::new(ec::FP_ACCESS, FP_TRAP_ISS)))
+    super::floating_point::check_fp_enabled(cpu)
+        .err()
+        .map(Flow::Exception)
 }
 
 /// Returns the access trap from the enclosing handler, if CPACR_EL1 asks for one.

@@ -1,10 +1,10 @@
 //! Advanced SIMD across lanes (Arm ARM C4.1.90, "Advanced SIMD across lanes") and scalar
 //! pairwise ("Advanced SIMD scalar pairwise"), integer forms: ADDV, SADDLV/UADDLV,
 //! SMAXV/UMAXV, SMINV/UMINV, and ADDP (scalar). The FP reductions (FMAXNMV, FMAXV, FMINNMV,
-//! FMINV, FADDP, FMAXP, ... scalar) belong to the FP work and reach `unimplemented`.
+//! FMINV, FADDP, FMAXP, ... scalar) are in `simd_fp_arith`.
 
 use super::simd::{check_fp, datasize, elem, int, ones};
-use super::{undefined, unimplemented};
+use super::{simd_fp_arith, undefined};
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
@@ -18,13 +18,13 @@ const ADDV: u32 = 0b11011;
 const FP_OPCODES: [u32; 2] = [0b01100, 0b01111];
 
 /// `0QU0_1110_zz11_000o_oooo_10nn_nnnd_dddd`.
-pub fn exec(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(16, 12);
     let u = i.bit(29);
     let q = i.bit(30);
     let size = i.bits(23, 22);
     if FP_OPCODES.contains(&opcode) {
-        return unimplemented(cpu, mem, i);
+        return simd_fp_arith::across_lanes(cpu, i);
     }
     let known = matches!(opcode, SADDLV | SMAXV | SMINV) || (opcode == ADDV && !u);
     // 64-bit lanes are reserved, and so are two 32-bit lanes (4S only).
@@ -47,7 +47,7 @@ pub fn exec(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
 }
 
 /// `01U1_1110_zz11_000o_oooo_10nn_nnnd_dddd`: ADDP (scalar) adds the two D lanes.
-pub fn scalar_pairwise(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn scalar_pairwise(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(16, 12);
     let u = i.bit(29);
     if opcode == ADDV && !u {
@@ -62,7 +62,7 @@ pub fn scalar_pairwise(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
     }
     // FMAXNMP, FADDP, FMAXP, FMINNMP, FMINP (scalar).
     if matches!(opcode, 0b01100 | 0b01101 | 0b01111) {
-        return unimplemented(cpu, mem, i);
+        return simd_fp_arith::scalar_pairwise(cpu, i);
     }
     undefined()
 }

@@ -4,10 +4,10 @@
 //! SHRN/RSHRN/SQSHRN/UQSHRN/SQRSHRN/UQRSHRN/SQSHRUN/SQRSHRUN and the widening SSHLL/USHLL.
 //! The element size is 8 << HighestSetBit(immh); right shifts are 2*esize - immh:immb, left
 //! shifts immh:immb - esize (C7.2). The fixed-point conversions (SCVTF, UCVTF, FCVTZS,
-//! FCVTZU) belong to the FP work and reach `unimplemented`.
+//! FCVTZU) are in `simd_fp_misc`.
 
 use super::simd::{check_fp, datasize, elem, highest_set_bit, int, lanes, ones, Sat};
-use super::{undefined, unimplemented};
+use super::{simd_fp_misc, undefined};
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
@@ -93,14 +93,14 @@ fn allocated(opcode: u32, u: bool) -> bool {
 }
 
 /// `0QU0_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd` (immh != 0).
-pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 11);
     let u = i.bit(29);
     let q = i.bit(30);
     let immh = i.bits(22, 19);
     let immhb = i.bits(22, 16);
     if matches!(opcode, SCVTF_FIXED | FCVTZS_FIXED) {
-        return unimplemented(cpu, m, i);
+        return simd_fp_misc::fixed_point(cpu, i);
     }
     let Some(hsb) = highest_set_bit(immh) else {
         return undefined();
@@ -151,13 +151,13 @@ pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
 /// `01U1_1111_0hhh_hbbb_oooo_o1nn_nnnd_dddd`: the scalar forms. The plain shifts and
 /// inserts exist only for 64-bit lanes; the saturating ones for every size; the narrowing
 /// ones only saturate (no scalar SHRN/RSHRN).
-pub fn scalar(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 11);
     let u = i.bit(29);
     let immh = i.bits(22, 19);
     let immhb = i.bits(22, 16);
     if matches!(opcode, SCVTF_FIXED | FCVTZS_FIXED) {
-        return unimplemented(cpu, m, i);
+        return simd_fp_misc::scalar_fixed_point(cpu, i);
     }
     let Some(hsb) = highest_set_bit(immh) else {
         return undefined();

@@ -2,11 +2,10 @@
 //! scalar three same"), integer and logical forms: halving, saturating, rounding and
 //! shifting arithmetic, compares, min/max, absolute difference, multiplies, pairwise ops
 //! and AND/BIC/ORR/ORN/EOR/BSL/BIT/BIF. Each lane follows the instruction's pseudocode in
-//! C7.2; the floating-point forms (opcode 11xxx) belong to the FP work and are left to the
-//! `unimplemented` exit.
+//! C7.2; the floating-point forms (opcode 11xxx) are in `simd_fp_arith`.
 
 use super::simd::{check_fp, datasize, elem, int, lanes, ones, pmul, shift_round, sx, Sat};
-use super::{undefined, unimplemented};
+use super::{simd_fp_arith, undefined};
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
@@ -100,13 +99,13 @@ fn allows_64(opcode: u32) -> bool {
 }
 
 /// `0QU0_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd`.
-pub fn exec(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 11);
     let u = i.bit(29);
     let size = i.bits(23, 22);
     let q = i.bit(30);
     if opcode >= FP_FIRST {
-        return unimplemented(cpu, m, i);
+        return simd_fp_arith::three_same(cpu, i);
     }
     if opcode == LOGIC {
         check_fp!(cpu);
@@ -166,12 +165,12 @@ fn logic(cpu: &mut Cpu, i: Insn) -> Flow {
 }
 
 /// `01U1_1110_zz1m_mmmm_oooo_o1nn_nnnd_dddd`: the scalar forms on one lane of Vn and Vm.
-pub fn scalar(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 11);
     let u = i.bit(29);
     let size = i.bits(23, 22);
     if opcode >= FP_FIRST {
-        return unimplemented(cpu, m, i);
+        return simd_fp_arith::scalar_three_same(cpu, i);
     }
     let ok = match opcode {
         SQADD | SQSUB | SQSHL | SQRSHL => true,

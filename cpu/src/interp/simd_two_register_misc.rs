@@ -3,10 +3,10 @@
 //! SADALP/UADALP, SUQADD/USQADD, CLS/CLZ, CNT, NOT, RBIT, SQABS/SQNEG, ABS/NEG, the compares
 //! against zero (CMGT/CMGE/CMEQ/CMLE/CMLT), XTN/SQXTN/UQXTN/SQXTUN and SHLL (C7.2). The
 //! floating-point forms (conversions, rounding, FCMxx zero, FABS/FNEG/FSQRT, the
-//! estimates URECPE/URSQRTE/FRECPE/FRSQRTE) belong to the FP work and reach `unimplemented`.
+//! estimates URECPE/URSQRTE/FRECPE/FRSQRTE) are in `simd_fp_misc`.
 
 use super::simd::{check_fp, datasize, elem, int, lanes, ones, sx, Sat};
-use super::{undefined, unimplemented};
+use super::{simd_fp_misc, undefined};
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
@@ -86,21 +86,20 @@ fn classify(opcode: u32, u: bool, size: u32, q: bool) -> Result<bool, ()> {
         (SHLL, false) => false,
         // 0b01100..0b01111 with size<1> = 1 are FCMxx zero / FABS / FNEG; 0b10110 and up
         // are conversions, rounding and estimates.
-        (0b01100..=0b01111, _) if size >= 2 => return Err(()),
-        (0b10110..=0b11111, _) => return Err(()),
+        _ if simd_fp_misc::is_fp(opcode, size) => return Err(()),
         _ => false,
     };
     Ok(ok)
 }
 
 /// `0QU0_1110_zz10_000o_oooo_10nn_nnnd_dddd`.
-pub fn exec(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(16, 12);
     let u = i.bit(29);
     let q = i.bit(30);
     let size = i.bits(23, 22);
     match classify(opcode, u, size, q) {
-        Err(()) => return unimplemented(cpu, mem, i),
+        Err(()) => return simd_fp_misc::two_reg_misc(cpu, i),
         Ok(false) => return undefined(),
         Ok(true) => {}
     }
@@ -184,7 +183,7 @@ fn narrow(opcode: u32, u: bool, esize: u32, a: u64, sat: &mut Sat) -> u64 {
 
 /// `01U1_1110_zz10_000o_oooo_10nn_nnnd_dddd`: SUQADD/USQADD, SQABS/SQNEG, the compares
 /// against zero and ABS/NEG (64-bit only), SQXTN/UQXTN/SQXTUN.
-pub fn scalar(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(16, 12);
     let u = i.bit(29);
     let size = i.bits(23, 22);
@@ -192,8 +191,7 @@ pub fn scalar(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
         (SUQADD | SQABS, _) => true,
         (CMGT0 | CMEQ0 | ABS, _) | (CMLT0, false) => size == 3,
         (XTN, true) | (SQXTN, _) => size != 3,
-        (0b01100..=0b01111, _) if size >= 2 => return unimplemented(cpu, mem, i),
-        (0b10110..=0b11111, _) => return unimplemented(cpu, mem, i),
+        _ if simd_fp_misc::is_fp(opcode, size) => return simd_fp_misc::scalar_two_reg_misc(cpu, i),
         _ => false,
     };
     if !ok {

@@ -2,13 +2,13 @@
 //! element" and "Advanced SIMD scalar x indexed element"), integer forms: MUL, MLA, MLS,
 //! SMULL/UMULL, SMLAL/UMLAL, SMLSL/UMLSL, SQDMULL, SQDMLAL, SQDMLSL, SQDMULH and SQRDMULH
 //! by element (C7.2). The index is H:L:M for 16-bit lanes (Vm limited to V0–V15) and H:L
-//! for 32-bit lanes. The FP forms (FMLA, FMLS, FMUL, FMULX by element) belong to the FP
-//! work and reach `unimplemented`.
+//! for 32-bit lanes. The FP forms (FMLA, FMLS, FMUL, FMULX by element) are in
+//! `simd_fp_arith`.
 
 use super::simd::{check_fp, datasize, elem, lanes, Sat};
 use super::simd_three_different::{self as td, long_lane};
 use super::simd_three_same::sqdmulh;
-use super::{undefined, unimplemented};
+use super::{simd_fp_arith, undefined};
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
@@ -51,12 +51,12 @@ fn long_opcode(opcode: u32) -> u32 {
 }
 
 /// `0QU0_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd`.
-pub fn exec(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn exec(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 12);
     let u = i.bit(29);
     let q = i.bit(30);
     if FP_OPCODES.contains(&opcode) {
-        return unimplemented(cpu, mem, i);
+        return simd_fp_arith::by_element(cpu, i);
     }
     let known = match opcode {
         MLA | MLS => u,
@@ -106,10 +106,10 @@ pub fn exec(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
 
 /// `01U1_1111_zzLM_mmmm_oooo_H0nn_nnnd_dddd`: SQDMLAL, SQDMLSL, SQDMULL, SQDMULH and
 /// SQRDMULH (by element) on scalars.
-pub fn scalar(cpu: &mut Cpu, mem: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn scalar(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     let opcode = i.bits(15, 12);
     if FP_OPCODES.contains(&opcode) {
-        return unimplemented(cpu, mem, i);
+        return simd_fp_arith::scalar_by_element(cpu, i);
     }
     let known = !i.bit(29) && matches!(opcode, SQDMLAL | SQDMLSL | SQDMULL | SQDMULH | SQRDMULH);
     let Some((esize, index, m)) = element(i) else {

@@ -421,6 +421,16 @@ mod tests {
             assert_eq!(t.x(2), 1 << 31); // MPIDR_EL1: RES1 bit 31, affinity 0
         }
 
+        fn id_registers_advertise_the_a72_fp_simd_and_crypto(t) {
+            // ID_AA64PFR0_EL1 (3,0,0,4,0): EL0/EL1 AArch64, FP = 0 and AdvSIMD = 0
+            // (implemented). ID_AA64ISAR0_EL1 (3,0,0,6,0): AES = 2 (with PMULL), SHA1 = 1,
+            // SHA2 = 1, CRC32 = 1 (Cortex-A72 TRM, with the Cryptographic Extension).
+            t.load(&a64!(; mrs x0, 0x4020 ; mrs x1, 0x4030));
+            t.run();
+            assert_eq!(t.x(0), 0x0000_0000_0000_0011);
+            assert_eq!(t.x(1), 0x0000_0000_0001_1120);
+        }
+
         fn msr_and_mrs_nzcv_round_trip(t) {
             // msr nzcv, x0 ; mrs x1, nzcv (NZCV = 3,3,4,2,0 → 0x5a10)
             t.load(&a64!(; msr 0x5a10, x0 ; mrs x1, 0x5a10));
