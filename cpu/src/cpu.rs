@@ -48,4 +48,16 @@ impl Cpu {
             sysreg_ext: None,
         }
     }
+
+    /// A warm reset of the core (PSCI CPU_ON): architectural state back to reset values,
+    /// while its wiring stays — interrupt lines, the machine's extension registers, its
+    /// place in the machine and its instruction count (time goes on).
+    pub fn reset(&mut self) {
+        let aff = self.sys.mpidr_el1 & 0xff_00ff_ffff;
+        self.s = CpuState::default();
+        self.sys = SysRegs::reset(aff);
+        self.timers = Timers::default();
+        self.event = false;
+        self.tlb = Tlb::new();
+    }
 }

@@ -95,10 +95,7 @@ fn cpu_on(vcpus: &mut [Vcpu], target: u64, entry: u64, context: u64) -> u64 {
     if v.power == Power::On {
         return ret::ALREADY_ON;
     }
-    let mpidr = v.cpu.sys.mpidr_el1;
-    let icount = v.cpu.icount;
-    v.cpu = armvirt_cpu::Cpu::new(i, mpidr & 0xff_00ff_ffff);
-    v.cpu.icount = icount;
+    v.cpu.reset();
     v.cpu.s.pc = entry;
     v.cpu.s.x[0] = context;
     v.power = Power::On;
