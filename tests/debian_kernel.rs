@@ -1,7 +1,6 @@
 //! End to end: Debian's cloud arm64 kernel (fetched by fixtures/debian-kernel.sh) boots past
-//! the boot stub into the kernel's own code. Until every instruction it needs is
-//! implemented, the run ends with the unimplemented-instruction diagnostic, which must name
-//! a PC inside the kernel; once the kernel gets further, its console output says so.
+//! the boot stub into the kernel's own code, which prints its banner on the PL011 (the
+//! full boot to userspace is tests/linux_boot.rs).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -26,20 +25,9 @@ fn debian_image() -> PathBuf {
     image
 }
 
-/// Where QEMU's virt (and armvirt) load an Image: RAM base + 2 MiB, plus text_offset.
-const KERNEL_BASE: u64 = 0x4020_0000;
-
 #[test]
 fn debian_cloud_kernel_runs_kernel_code() {
     let image = debian_image();
-    let bytes = std::fs::read(&image).unwrap();
-    let text_offset = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
-    let image_size = u64::from_le_bytes(bytes[16..24].try_into().unwrap());
-    let (start, end) = (
-        KERNEL_BASE + text_offset,
-        KERNEL_BASE + text_offset + image_size,
-    );
-
     let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("--kernel")
         .arg(&image)
@@ -88,29 +76,5 @@ fn debian_cloud_kernel_runs_kernel_code() {
         .unwrap()
         .read_to_string(&mut stderr)
         .ok();
-
-    let status = status
-        .unwrap_or_else(|| panic!("no console output and no exit in 120 s; stderr: {stderr}"));
-    assert!(
-        !status.success(),
-        "armvirt exited 0 without console output; stderr: {stderr}"
-    );
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("unimplemented instruction"))
-        .unwrap_or_else(|| panic!("no unimplemented-instruction diagnostic; stderr: {stderr}"));
-    let pc = line
-        .split_whitespace()
-        .skip_while(|w| *w != "pc")
-        .nth(1)
-        .and_then(|w| {
-            u64::from_str_radix(w.trim_start_matches("0x").trim_end_matches(':'), 16).ok()
-        })
-        .unwrap_or_else(|| panic!("diagnostic names no pc: {line}"));
-    let in_image = (start..end).contains(&pc);
-    let kernel_va = pc >= 0xffff_0000_0000_0000;
-    assert!(
-        in_image || kernel_va,
-        "pc {pc:#x} is not kernel code ({start:#x}..{end:#x}): {line}"
-    );
+    panic!("the kernel printed no banner (exit {status:?}); stderr: {stderr}\nconsole: {stdout}");
 }

@@ -38,8 +38,6 @@ pub enum Exit {
     Smc(u16),
     /// WFI: the vCPU waits for an interrupt. The PC is already past the WFI.
     Wfi,
-    /// An encoding this core does not implement yet. The PC is at it.
-    Unimplemented { pc: u64, insn: u32 },
 }
 
 /// Most instructions in one decoded block.

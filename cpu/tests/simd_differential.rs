@@ -723,9 +723,6 @@ fn run_ours(t: &mut TestCpu, c: &Case) -> Option<Outcome> {
     t.cpu.sys.esr_el1 = u64::MAX;
     t.load_words(VBAR + 0x200, &[]);
     let exit = t.run_limit(4);
-    if let Exit::Unimplemented { .. } = exit {
-        return None;
-    }
     assert_eq!(
         exit,
         Exit::Hvc(0xfffe),

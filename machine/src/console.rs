@@ -10,26 +10,38 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 
-/// The UART shared between the bus (guest accesses) and the run loop (input).
-#[derive(Clone)]
-pub struct SharedUart(pub Arc<Mutex<Pl011>>);
+/// A device shared between the bus (guest accesses) and the run loop (the UART's input,
+/// the RTC's clock).
+pub struct Shared<T>(pub Arc<Mutex<T>>);
 
-impl MmioDevice for SharedUart {
-    fn name(&self) -> &'static str {
-        "pl011"
+impl<T> Shared<T> {
+    pub fn new(device: T) -> Self {
+        Shared(Arc::new(Mutex::new(device)))
     }
-    fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError> {
-        lock(&self.0).read(offset, size)
-    }
-    fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError> {
-        lock(&self.0).write(offset, size, value)
+
+    /// The device, locked. A poisoned lock only means another thread panicked
+    /// mid-access; the register file is still valid, so carry on with it.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// A poisoned lock only means another thread panicked mid-access; the UART state is
-/// still a valid register file, so carry on with it.
-fn lock(m: &Mutex<Pl011>) -> std::sync::MutexGuard<'_, Pl011> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T: MmioDevice> MmioDevice for Shared<T> {
+    fn name(&self) -> &'static str {
+        self.lock().name()
+    }
+    fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError> {
+        self.lock().read(offset, size)
+    }
+    fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError> {
+        self.lock().write(offset, size, value)
+    }
 }
 
 /// Stdout as the UART's transmitter: every write is flushed, as on a terminal.
@@ -113,7 +125,7 @@ impl ConsoleInput {
 
     /// Moves waiting input into the UART while its FIFO has room. Returns whether any
     /// byte was delivered.
-    pub fn pump(&mut self, uart: &Mutex<Pl011>) -> bool {
+    pub fn pump(&mut self, uart: &Shared<Pl011>) -> bool {
         while let Some(rx) = &self.rx {
             match rx.try_recv() {
                 Ok(b) => self.accept(b),
@@ -124,7 +136,7 @@ impl ConsoleInput {
         if self.pending.is_empty() {
             return false;
         }
-        let mut uart = lock(uart);
+        let mut uart = uart.lock();
         let mut delivered = false;
         while uart.rx_has_space() {
             let Some(b) = self.pending.pop_front() else {

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::boot::{self, Boot};
 use crate::bus::MmioBus;
 use crate::config::Config;
-use crate::console::{SharedUart, Stdout};
+use crate::console::{Shared, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
@@ -16,14 +16,16 @@ use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
-use crate::placeholder::{EmptyVirtioMmio, Unimplemented};
+use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
 use crate::vcpu::Vcpu;
 use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
-use std::sync::{Arc, Mutex};
+use armvirt_devices::pl031::Pl031;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
 pub struct Machine {
@@ -34,7 +36,10 @@ pub struct Machine {
     kernel_format: KernelFormat,
     dtb: Vec<u8>,
     pub(crate) vcpus: Vec<Vcpu>,
-    pub(crate) uart: SharedUart,
+    pub(crate) uart: Shared<Pl011>,
+    pub(crate) rtc: Shared<Pl031>,
+    /// `now_ns` for the devices that read time (the RTC).
+    pub(crate) clock: Arc<AtomicU64>,
     pub(crate) gic: IrqChip,
     pub(crate) code: CodeCache,
     pub(crate) monitors: Monitors,
@@ -107,10 +112,20 @@ impl Machine {
         let mut bus = default_bus()?;
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
-        let uart = SharedUart(Arc::new(Mutex::new(Pl011::new(
-            Box::new(Stdout),
-            gic.spi_line(spi::UART0),
-        ))));
+        let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
+        // The RTC reads the host's UTC time at start-up plus the machine's virtual time,
+        // as QEMU's default `-rtc base=utc` with the virtual clock.
+        let clock = Arc::new(AtomicU64::new(0));
+        let rtc_base = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let rtc_clock = clock.clone();
+        let rtc = Shared::new(Pl031::new(
+            Box::new(move || rtc_base + rtc_clock.load(Ordering::Relaxed) / 1_000_000_000),
+            gic.spi_line(spi::RTC),
+        ));
+        bus.insert(memmap::RTC.base, memmap::RTC.size, Box::new(rtc.clone()))?;
         bus.insert(
             memmap::UART0.base,
             memmap::UART0.size,
@@ -130,6 +145,8 @@ impl Machine {
             dtb,
             vcpus,
             uart,
+            rtc,
+            clock,
             gic,
             code: CodeCache::new(),
             monitors,
@@ -213,17 +230,9 @@ fn write_kernel(ram: &mut GuestRam, kernel: &Kernel) -> Result<(), Error> {
 }
 
 /// The bus with stand-ins for the devices the device tree lists and armvirt does not
-/// model yet. The PL011 and the GIC are added by the run loop's wiring.
+/// model yet (the virtio-mmio transports); `Machine::new` adds the modelled ones.
 fn default_bus() -> Result<MmioBus, Error> {
     let mut bus = MmioBus::new();
-    let rtc = memmap::RTC;
-    bus.insert(
-        rtc.base,
-        rtc.size,
-        Box::new(Unimplemented {
-            name: "pl031 (not modelled)",
-        }),
-    )?;
     for n in 0..memmap::VIRTIO_MMIO_COUNT {
         let slot = memmap::virtio_mmio(n);
         bus.insert(slot.base, slot.size, Box::new(EmptyVirtioMmio))?;

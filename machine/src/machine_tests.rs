@@ -195,13 +195,13 @@ fn user_dtb_is_patched_for_this_machine() {
 }
 
 #[test]
-fn empty_virtio_slots_and_rtc_stand_in_on_the_bus() {
+fn empty_virtio_slots_stand_in_and_primecells_identify_on_the_bus() {
     let s = Scratch::new();
     let mut m = Machine::new(config(s.file("Image", &image(&[0; 4])))).unwrap();
     let bus = m.bus_mut();
     assert_eq!(bus.read(0x0a00_3e00, 4), Ok(0x7472_6976)); // "virt", slot 31
     assert_eq!(bus.read(0x0a00_3e08, 4), Ok(0)); // device ID 0: nothing there
-    assert_eq!(bus.read(0x0901_0fe0, 4), Ok(0)); // PL031 PeriphID0 reads as zero
+    assert_eq!(bus.read(0x0901_0fe0, 4), Ok(0x31)); // PL031 PeriphID0 (PL031 TRM)
     assert_eq!(bus.read(0x0900_0fe0, 4), Ok(0x11)); // the PL011's PeriphID0 (PL011 TRM)
     assert!(bus.read(0x0904_0000, 4).is_err()); // nothing mapped there
 }

@@ -6,8 +6,6 @@
 //!   value, the version and the vendor ID, and zero for everything else (device ID 0
 //!   means "no device": Linux's virtio_mmio driver skips it quietly); writes are ignored
 //!   (QEMU `hw/virtio/virtio-mmio.c`, `virtio_mmio_read` without `vdev`).
-//! - [`Unimplemented`]: reads as zero, ignores writes, like QEMU's unimplemented-device.
-//!   A PrimeCell that reads zero has no PrimeCell ID, so Linux's AMBA bus binds no driver.
 
 use armvirt_devices::{DeviceError, MmioDevice};
 
@@ -39,26 +37,6 @@ impl MmioDevice for EmptyVirtioMmio {
             VIRTIO_MMIO_VENDOR_ID => VIRTIO_MMIO_VENDOR_QEMU,
             _ => 0, // VIRTIO_MMIO_DEVICE_ID among them: 0, no device
         })
-    }
-
-    fn write(&mut self, _offset: u64, _size: u8, _value: u64) -> Result<(), DeviceError> {
-        Ok(())
-    }
-}
-
-/// A device that is not modelled: reads as zero, writes are ignored.
-#[derive(Debug)]
-pub struct Unimplemented {
-    pub name: &'static str,
-}
-
-impl MmioDevice for Unimplemented {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    fn read(&mut self, _offset: u64, _size: u8) -> Result<u64, DeviceError> {
-        Ok(0)
     }
 
     fn write(&mut self, _offset: u64, _size: u8, _value: u64) -> Result<(), DeviceError> {

@@ -13,9 +13,9 @@ use crate::machine::Machine;
 use crate::psci::{self, Outcome};
 use crate::vcpu::Power;
 use armvirt_cpu::exception::Exception;
-use armvirt_cpu::exec::describe;
 use armvirt_cpu::{Exit, Mem};
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Instructions (virtual nanoseconds) a vCPU runs before the next one gets its turn.
@@ -35,8 +35,6 @@ pub enum RunEnd {
 /// A run that stopped because armvirt cannot go on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// An encoding this core does not implement yet.
-    Unimplemented { vcpu: usize, pc: u64, insn: u32 },
     /// Every vCPU is off and nothing can turn one on.
     AllOff,
     /// Every vCPU waits for an interrupt that nothing can raise.
@@ -46,11 +44,6 @@ pub enum Stop {
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Stop::Unimplemented { vcpu, pc, insn } => write!(
-                f,
-                "unimplemented instruction at pc {pc:#018x}: {} on vCPU {vcpu}",
-                describe(*insn)
-            ),
             Stop::AllOff => f.write_str("every vCPU is off (PSCI CPU_OFF) and none can wake"),
             Stop::Deadlock { pc } => write!(
                 f,
@@ -70,7 +63,7 @@ impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            input.pump(&self.uart.0);
+            input.pump(&self.uart);
             if input.quit_requested() {
                 return Ok(RunEnd::Quit);
             }
@@ -89,6 +82,8 @@ impl Machine {
             } else {
                 self.idle(&mut input)?;
             }
+            self.clock.store(self.now_ns, Ordering::Relaxed);
+            self.rtc.lock().poll();
         }
     }
 
@@ -126,9 +121,6 @@ impl Machine {
                 cpu.take_exception(Exception::undefined());
             }
             Exit::Wfi => self.vcpus[i].waiting = true,
-            Exit::Unimplemented { pc, insn } => {
-                return Err(Stop::Unimplemented { vcpu: i, pc, insn })
-            }
         }
         Ok(SliceEnd::Continue)
     }
@@ -159,7 +151,7 @@ impl Machine {
             });
         }
         if input.wait(Duration::from_millis(100)) {
-            input.pump(&self.uart.0);
+            input.pump(&self.uart);
         }
         Ok(())
     }

@@ -43,7 +43,7 @@ pub mod system;
 
 use crate::cpu::Cpu;
 use crate::exception::Exception;
-use crate::exec::{Exit, Flow};
+use crate::exec::Flow;
 use crate::insn::Insn;
 use crate::mem::Mem;
 
@@ -52,13 +52,11 @@ pub fn unallocated(_: &mut Cpu, _: &mut Mem<'_>, _: Insn) -> Flow {
     Flow::Exception(Exception::undefined())
 }
 
-/// An allocated encoding this core does not implement yet: stops the machine with a
-/// diagnostic rather than guessing.
+/// An encoding this core does not implement: UNDEFINED to the guest, as on a core without
+/// the feature (a user process gets SIGILL), logged once per encoding under `-d unimp`.
 pub fn unimplemented(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
-    Flow::Exit(Exit::Unimplemented {
-        pc: cpu.s.pc,
-        insn: i.0,
-    })
+    crate::log::unimplemented_once(cpu.s.pc, i.0, "unimplemented encoding");
+    Flow::Exception(Exception::undefined())
 }
 
 /// The UNDEFINED outcome, for handlers that find a reserved field value.

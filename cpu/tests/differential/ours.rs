@@ -91,9 +91,6 @@ impl Ours {
                     s.esr_el1, ec, s.elr_el1, s.far_el1
                 ));
             }
-            Exit::Unimplemented { pc, insn } => {
-                return Err(format!("unimplemented {insn:#010x} at {pc:#x}"));
-            }
             other => {
                 return Err(format!("ended with {other:?} at pc {:#x}", t.cpu.s.pc));
             }
