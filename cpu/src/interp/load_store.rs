@@ -18,12 +18,6 @@ pub const SCTLR_A: u64 = 1 << 1;
 pub const SCTLR_SA: u64 = 1 << 3;
 /// SCTLR_EL1.SA0: SP alignment checking at EL0.
 pub const SCTLR_SA0: u64 = 1 << 4;
-/// CPACR_EL1.FPEN, bits 21:20: 0b11 traps nothing, 0b01 traps EL0 only, else both.
-const CPACR_FPEN_SHIFT: u32 = 20;
-const FPEN_NO_TRAP: u64 = 0b11;
-const FPEN_TRAP_EL0: u64 = 0b01;
-/// ISS of an FP/SIMD access trap from AArch64: CV = 1, COND = 0b1110 (ConditionSyndrome()).
-const FP_TRAP_ISS: u32 = 1 << 24 | 0b1110 << 20;
 /// The smallest translation granule: an access crossing one may fault on its second part.
 const PAGE_SIZE: u64 = 4096;
 
@@ -145,16 +139,7 @@ pub fn check_alignment(
     Ok(())
 }
 
-/// CheckFPAdvSIMDEnabled64(): CPACR_EL1.FPEN may trap SIMD&FP register accesses (EC 0x07).
-///
-/// TODO: shared with the FP/SIMD groups once they land; it lives here until then.
-pub fn check_fp_enabled(cpu: &Cpu) -> Result<(), Exception> {
-    let fpen = cpu.sys.cpacr_el1 >> CPACR_FPEN_SHIFT & 0b11;
-    if fpen == FPEN_NO_TRAP || (fpen == FPEN_TRAP_EL0 && cpu.s.el != 0) {
-        return Ok(());
-    }
-    Err(Exception::new(ec::FP_ACCESS, FP_TRAP_ISS))
-}
+pub use super::floating_point::check_fp_enabled;
 
 /// The low `size` bytes of register `t` as a store writes them.
 pub fn read_reg(cpu: &Cpu, reg: Reg, t: u32, size: u8) -> u128 {
