@@ -98,6 +98,29 @@ impl Cpu {
         } else {
             self.s.pc
         };
+        if matches!(
+            e.ec,
+            ec::IABT_LOWER | ec::IABT_CUR | ec::DABT_LOWER | ec::DABT_CUR
+        ) {
+            crate::log!(
+                crate::log::Category::Mmu,
+                "vCPU {}: {} abort, fault status {:#04x}{} at VA {:#018x}, pc {:#018x}",
+                self.index,
+                if e.ec <= ec::IABT_CUR {
+                    "instruction"
+                } else {
+                    "data"
+                },
+                e.iss & 0x3f,
+                if e.iss & (1 << 6) != 0 && e.ec >= ec::DABT_LOWER {
+                    " (write)"
+                } else {
+                    ""
+                },
+                e.far.unwrap_or(0),
+                self.s.pc
+            );
+        }
         self.sys.esr_el1 = e.esr();
         if let Some(far) = e.far {
             self.sys.far_el1 = far;
