@@ -59,32 +59,58 @@ enum SliceEnd {
     Finished(RunEnd),
 }
 
+/// How one scheduling round ended.
+pub(crate) enum Round {
+    /// Every runnable vCPU had its slice (or none could run and time moved on).
+    Continue,
+    /// No vCPU could run and the round waited for console input.
+    Idle,
+    /// The run is over.
+    End(Result<RunEnd, Stop>),
+}
+
 impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            input.pump(&self.uart);
-            if input.quit_requested() {
-                return Ok(RunEnd::Quit);
+            if let Round::End(end) = self.round(&mut input) {
+                return end;
             }
-            let mut ran = false;
-            for i in 0..self.vcpus.len() {
-                if !self.vcpus[i].runnable() {
-                    continue;
-                }
-                ran = true;
-                if let SliceEnd::Finished(end) = self.run_slice(i)? {
-                    return Ok(end);
-                }
-            }
-            if ran {
-                self.now_ns += QUANTUM;
-            } else {
-                self.idle(&mut input)?;
-            }
-            self.clock.store(self.now_ns, Ordering::Relaxed);
-            self.rtc.lock().poll();
         }
+    }
+
+    /// One round of the scheduler: console input in, every runnable vCPU one slice (in
+    /// index order), the clock one quantum on; or, with nothing runnable, the idle step.
+    pub(crate) fn round(&mut self, input: &mut ConsoleInput) -> Round {
+        input.pump(&self.uart);
+        if input.quit_requested() {
+            return Round::End(Ok(RunEnd::Quit));
+        }
+        let mut ran = false;
+        for i in 0..self.vcpus.len() {
+            if !self.vcpus[i].runnable() {
+                continue;
+            }
+            ran = true;
+            match self.run_slice(i) {
+                Ok(SliceEnd::Continue) => {}
+                Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
+                Err(stop) => return Round::End(Err(stop)),
+            }
+        }
+        let round = if ran {
+            self.now_ns += QUANTUM;
+            Round::Continue
+        } else {
+            match self.idle(input) {
+                Ok(true) => Round::Continue,
+                Ok(false) => Round::Idle,
+                Err(stop) => return Round::End(Err(stop)),
+            }
+        };
+        self.clock.store(self.now_ns, Ordering::Relaxed);
+        self.rtc.lock().poll();
+        round
     }
 
     /// Runs vCPU `i` for at most one quantum of virtual time.
@@ -125,8 +151,9 @@ impl Machine {
         Ok(SliceEnd::Continue)
     }
 
-    /// No vCPU can run: move time to the next timer deadline, or wait for input.
-    fn idle(&mut self, input: &mut ConsoleInput) -> Result<(), Stop> {
+    /// No vCPU can run: move time to the next timer deadline (true), or wait for input
+    /// in host time (false).
+    fn idle(&mut self, input: &mut ConsoleInput) -> Result<bool, Stop> {
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
         }
@@ -142,7 +169,7 @@ impl Machine {
                 v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
                 self.gic.update_timer_ppis(i, v);
             }
-            return Ok(());
+            return Ok(true);
         }
         // No timer armed: only console input can wake a guest now.
         if !input.open() {
@@ -153,6 +180,6 @@ impl Machine {
         if input.wait(Duration::from_millis(100)) {
             input.pump(&self.uart);
         }
-        Ok(())
+        Ok(false)
     }
 }
