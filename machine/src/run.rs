@@ -76,23 +76,8 @@ impl Machine {
                     tlbi: &mut self.tlbi,
                 };
                 let exit = self.vcpus[i].cpu.run(&mut mem, QUANTUM);
-                match exit {
-                    Exit::Budget => {}
-                    Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
-                        Outcome::Continue | Outcome::CpuOff => {}
-                        Outcome::SystemOff => return Ok(RunEnd::PowerOff),
-                        Outcome::SystemReset => return Ok(RunEnd::Reset),
-                    },
-                    Exit::Smc(_) => {
-                        // The PSCI conduit is HVC; with no EL3, SMC is UNDEFINED (D1.10.2).
-                        let cpu = &mut self.vcpus[i].cpu;
-                        cpu.s.pc = cpu.s.pc.wrapping_sub(4);
-                        cpu.take_exception(Exception::undefined());
-                    }
-                    Exit::Wfi => self.vcpus[i].waiting = true,
-                    Exit::Unimplemented { pc, insn } => {
-                        return Err(Stop::Unimplemented { vcpu: i, pc, insn })
-                    }
+                if let Some(end) = self.on_exit(i, exit) {
+                    return end;
                 }
             }
             if !ran {
@@ -101,8 +86,33 @@ impl Machine {
         }
     }
 
+    /// Services what vCPU `i`'s executor handed back; `Some` when the run ends.
+    /// (Also used by the debugger's run loop, `debug.rs`.)
+    pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<Result<RunEnd, Stop>> {
+        match exit {
+            // Breakpoints are set only by the debugger, whose loop stops at them itself.
+            Exit::Budget | Exit::Breakpoint => {}
+            Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
+                Outcome::Continue | Outcome::CpuOff => {}
+                Outcome::SystemOff => return Some(Ok(RunEnd::PowerOff)),
+                Outcome::SystemReset => return Some(Ok(RunEnd::Reset)),
+            },
+            Exit::Smc(_) => {
+                // The PSCI conduit is HVC; with no EL3, SMC is UNDEFINED (D1.10.2).
+                let cpu = &mut self.vcpus[i].cpu;
+                cpu.s.pc = cpu.s.pc.wrapping_sub(4);
+                cpu.take_exception(Exception::undefined());
+            }
+            Exit::Wfi => self.vcpus[i].waiting = true,
+            Exit::Unimplemented { pc, insn } => {
+                return Some(Err(Stop::Unimplemented { vcpu: i, pc, insn }))
+            }
+        }
+        None
+    }
+
     /// No vCPU can run: wait for something that wakes one.
-    fn idle(&mut self, input: &mut ConsoleInput) -> Result<(), Stop> {
+    pub(crate) fn idle(&mut self, input: &mut ConsoleInput) -> Result<(), Stop> {
         use crate::vcpu::Power;
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
