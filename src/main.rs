@@ -162,9 +162,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     let end = match gdb {
         Some(addr) => {
-            let listener = TcpListener::bind(addr).map_err(|e| {
-                format!("cannot listen for gdb on {addr}: {}", io_reason(&e))
-            })?;
+            let listener = TcpListener::bind(addr)
+                .map_err(|e| format!("cannot listen for gdb on {addr}: {}", io_reason(&e)))?;
             match armvirt_stub::serve(&mut machine, listener, cli.start_halted) {
                 Served::Run(end) => end,
                 Served::Killed => {

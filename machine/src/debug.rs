@@ -77,6 +77,18 @@ impl Machine {
         self.vcpus[n].cpu.s.spsr_to_pstate(spsr)
     }
 
+    /// System register `enc` (op0:op1:CRn:CRm:op2, as MRS encodes it) of vCPU `n`, read as
+    /// MRS reads it; `None` for a register armvirt does not model or cannot read.
+    pub fn read_sysreg(&self, n: usize, enc: u16) -> Option<u64> {
+        let read = armvirt_cpu::sysreg::lookup(enc)?.read?;
+        Some(read(&self.vcpus[n].cpu))
+    }
+
+    /// Whether vCPU `n` models system register `enc` (a readable one).
+    pub fn has_sysreg(enc: u16) -> bool {
+        armvirt_cpu::sysreg::lookup(enc).is_some_and(|r| r.read.is_some())
+    }
+
     /// Reads memory at virtual address `va` as vCPU `n` sees it now. Returns how many
     /// bytes were read: fewer than `buf.len()` when the range runs into an address that
     /// does not translate or is not RAM (device registers are not read: reads have side

@@ -2,8 +2,8 @@
 //! over the machine's debug interface (`armvirt_machine::debug`).
 //!
 //! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
-//! `registers.rs` and `memory.rs` (the base operations), `breakpoints.rs`, `resume.rs`
-//! (continue and single step); `event_loop.rs` runs the guest while gdb waits, and
+//! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
+//! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step); `event_loop.rs` runs the guest while gdb waits, and
 //! `server.rs` accepts connections and keeps the guest going between them.
 //!
 //! Everything runs on the machine's thread: while the guest runs, the event loop checks
@@ -15,6 +15,8 @@ mod memory;
 mod registers;
 mod resume;
 mod server;
+mod single_register;
 mod target;
+mod target_xml;
 
 pub use server::{serve, Served};

@@ -5,7 +5,6 @@
 use armvirt_machine::Machine;
 use gdbstub::target::TargetError;
 
-
 pub(crate) fn read(
     machine: &mut Machine,
     vcpu: usize,

@@ -57,6 +57,18 @@ impl Target for DebugTarget<'_> {
     }
 
     #[inline(always)]
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<
+        gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverrideOps<
+            '_,
+            Self,
+        >,
+    > {
+        Some(self)
+    }
+
+    #[inline(always)]
     fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
         Some(self)
     }
@@ -70,6 +82,15 @@ impl SingleThreadBase for DebugTarget<'_> {
 
     fn write_registers(&mut self, regs: &AArch64CoreRegs) -> TargetResult<(), Self> {
         crate::registers::write(self.machine, self.vcpu, regs).map_err(|()| TargetError::NonFatal)
+    }
+
+    #[inline(always)]
+    fn support_single_register_access(
+        &mut self,
+    ) -> Option<
+        gdbstub::target::ext::base::single_register_access::SingleRegisterAccessOps<'_, (), Self>,
+    > {
+        Some(self)
     }
 
     fn read_addrs(&mut self, start: u64, data: &mut [u8]) -> TargetResult<usize, Self> {

@@ -60,7 +60,11 @@ pub fn debug_image() -> Vec<u8> {
         ; .u64 BUFFER_VALUE
         ; .u64 0
     );
-    assert_eq!(image.len() as u64, BUFFER + 16, "the offset constants are stale");
+    assert_eq!(
+        image.len() as u64,
+        BUFFER + 16,
+        "the offset constants are stale"
+    );
     image.resize(0x10000, 0);
     image
 }
@@ -125,7 +129,10 @@ pub fn start_armvirt(image: &Path, port: u16, halted: bool) -> Child {
 pub fn wait_listening(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpListener::bind(("127.0.0.1", port)).is_ok() {
-        assert!(Instant::now() < deadline, "armvirt never listened on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "armvirt never listened on {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
