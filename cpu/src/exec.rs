@@ -289,3 +289,7 @@ pub fn describe(insn: u32) -> String {
     let d = decode::decode(insn);
     format!("{:#010x} ({})", Insn(insn).0, d.name())
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;
