@@ -248,3 +248,7 @@ fn write_ram(m: &mut Mem<'_>, pa: u64, data: &[u8]) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+#[path = "debug_tests.rs"]
+mod tests;
