@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// gdb attaches, runs `script` (which ends with gdb leaving) and prints its stdout.
-fn run_gdb(port: u16, dir: &Scratch, name: &str, script: &str) -> String {
+fn run_gdb(mode: &str, port: u16, dir: &Scratch, name: &str, script: &str) -> String {
     let script = dir.file(name, script);
-    let gdb = gdb_command(port, &script)
+    let gdb = gdb_command_with(mode, port, &script)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -75,8 +75,8 @@ fn garbage_ends_the_connection_not_the_emulator() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(emu.try_wait().unwrap().is_none(), "armvirt ended");
     // Two gdbs in a row: the first attaches to the running guest and detaches, the second
-    // lets it finish.
-    let first = run_gdb(port, &dir, "first", "p/x $x5\ndetach\n");
+    // (in extended remote mode) lets it finish.
+    let first = run_gdb("remote", port, &dir, "first", "p/x $x5\ndetach\n");
     assert!(
         first.contains(&format!("$1 = {BUFFER_VALUE:#x}")),
         "{first}"
@@ -87,6 +87,7 @@ fn garbage_ends_the_connection_not_the_emulator() {
     );
     let flag = IMAGE_BASE + BUFFER + 8;
     let second = run_gdb(
+        "extended-remote",
         port,
         &dir,
         "second",

@@ -150,3 +150,14 @@ fn ctrl_c_interrupts_a_running_guest() {
     let emu = wait_output(emu, 30);
     assert_eq!(emu.status.code(), Some(0), "{}", text(&emu.stderr));
 }
+
+#[test]
+fn kill_ends_the_emulator() {
+    let (gdb, emu) = session("gdb-kill", "info registers\nkill\n");
+    assert!(gdb.contains("[Inferior 1 (process 1) killed]"), "{gdb}");
+    // System registers armvirt models are listed with live values, the rest are left out.
+    assert!(gdb.contains("MIDR_EL1       0x410fd083"), "{gdb}");
+    assert!(!gdb.contains("<unavailable>"), "{gdb}");
+    assert_eq!(emu.status.code(), Some(0));
+    assert_eq!(text(&emu.stderr), "armvirt: killed from gdb\n");
+}

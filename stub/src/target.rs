@@ -69,6 +69,13 @@ impl Target for DebugTarget<'_> {
     }
 
     #[inline(always)]
+    fn support_extended_mode(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::extended_mode::ExtendedModeOps<'_, Self>> {
+        Some(self)
+    }
+
+    #[inline(always)]
     fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
         Some(self)
     }

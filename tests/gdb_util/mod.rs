@@ -139,9 +139,15 @@ pub fn wait_listening(port: u16) {
 
 /// gdb-multiarch in batch mode: `target remote :port`, then `script`.
 pub fn gdb_command(port: u16, script: &Path) -> Command {
+    gdb_command_with("remote", port, script)
+}
+
+/// gdb-multiarch in batch mode: `target <mode> :port` (remote, extended-remote), then
+/// `script`.
+pub fn gdb_command_with(mode: &str, port: u16, script: &Path) -> Command {
     let mut cmd = Command::new("gdb-multiarch");
     cmd.args(["-nx", "-batch", "-ex", "set architecture aarch64", "-ex"])
-        .arg(format!("target remote :{port}"))
+        .arg(format!("target {mode} :{port}"))
         .arg("-x")
         .arg(script)
         .stdin(Stdio::null());
