@@ -6,13 +6,14 @@
 //! cannot be loaded, a machine that cannot be built). No panic reaches the user as a
 //! backtrace: a last-resort hook prints one line too.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use armvirt_machine::config::{self, Config, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
 use armvirt_machine::irqchip::GicVersion;
 use armvirt_machine::{Machine, RunEnd};
+use armvirt_stub::Served;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
@@ -173,7 +174,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         })?;
         return Ok(ExitCode::SUCCESS);
     }
-    match machine.run() {
+    let end = match gdb {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .map_err(|e| format!("cannot listen for gdb on {addr}: {}", io_reason(&e)))?;
+            match armvirt_stub::serve(&mut machine, listener, cli.start_halted) {
+                Served::Run(end) => end,
+                Served::Killed => {
+                    eprintln!("armvirt: killed from gdb");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+        }
+        None => machine.run(),
+    };
+    match end {
         Ok(RunEnd::PowerOff) => Ok(ExitCode::SUCCESS),
         Ok(RunEnd::Quit) => {
             eprintln!("armvirt: terminated from the console (Ctrl-A x)");

@@ -30,6 +30,8 @@ pub struct Cpu {
     pub tlb: Tlb,
     /// System registers the machine adds (the GICv3 CPU interface), if any.
     pub sysreg_ext: Option<Box<dyn SysRegExt>>,
+    /// Debugger breakpoints the executor stops at (see `exec.rs`).
+    pub breakpoints: crate::exec::Breakpoints,
 }
 
 impl Cpu {
@@ -46,6 +48,7 @@ impl Cpu {
             event: false,
             tlb: Tlb::new(),
             sysreg_ext: None,
+            breakpoints: Default::default(),
         }
     }
 

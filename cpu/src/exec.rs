@@ -38,6 +38,41 @@ pub enum Exit {
     Smc(u16),
     /// WFI: the vCPU waits for an interrupt. The PC is already past the WFI.
     Wfi,
+    /// The PC reached a debugger breakpoint; the instruction there has not run.
+    Breakpoint,
+}
+
+/// Debugger breakpoints: PC values checked by the executor before each instruction, so
+/// guest memory is never patched and an address works before it is mapped. A multiset,
+/// as gdb may put a software and a hardware breakpoint on the same address.
+#[derive(Clone, Debug, Default)]
+pub struct Breakpoints(Vec<u64>);
+
+impl Breakpoints {
+    pub fn insert(&mut self, pc: u64) {
+        self.0.push(pc);
+    }
+
+    /// Removes one breakpoint at `pc`; false if there was none.
+    pub fn remove(&mut self, pc: u64) -> bool {
+        match self.0.iter().position(|&a| a == pc) {
+            Some(i) => {
+                self.0.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[inline(always)]
+    pub fn contains(&self, pc: u64) -> bool {
+        self.0.contains(&pc)
+    }
 }
 
 /// Most instructions in one decoded block.
@@ -92,6 +127,18 @@ impl Cpu {
     /// Runs until `budget` instructions have retired (finishing the current block) or an
     /// instruction hands control back.
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
+        // Two instances of one loop: the breakpoint check costs nothing when none is set.
+        if self.breakpoints.is_empty() {
+            self.run_blocks::<false>(m, budget)
+        } else {
+            self.run_blocks::<true>(m, budget)
+        }
+    }
+
+    /// The execution loop; with `BREAKPOINTS`, the PC is checked before each instruction
+    /// and the loop stops before one that is at a breakpoint.
+    #[inline(always)]
+    fn run_blocks<const BREAKPOINTS: bool>(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
         let end = self.icount.saturating_add(budget);
         // Other vCPUs' TLBI ...IS since this one last ran take effect now.
         self.tlb.sync(m.tlbi);
@@ -110,6 +157,9 @@ impl Cpu {
                 }
             };
             for d in block.iter() {
+                if BREAKPOINTS && self.breakpoints.contains(self.s.pc) {
+                    return Exit::Breakpoint;
+                }
                 self.icount += 1;
                 match (d.exec)(self, m, d.insn) {
                     Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
@@ -237,3 +287,7 @@ pub fn describe(insn: u32) -> String {
     let d = decode::decode(insn);
     format!("{:#010x} ({})", Insn(insn).0, d.name())
 }
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;

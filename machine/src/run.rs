@@ -57,6 +57,8 @@ impl fmt::Display for Stop {
 enum SliceEnd {
     Continue,
     Finished(RunEnd),
+    /// The vCPU reached a debugger breakpoint (the instruction there has not run).
+    Breakpoint,
 }
 
 /// How one scheduling round ended.
@@ -65,6 +67,8 @@ pub(crate) enum Round {
     Continue,
     /// No vCPU could run and the round waited for console input.
     Idle,
+    /// vCPU `vcpu` stopped at a debugger breakpoint; the round ended there.
+    Breakpoint { vcpu: usize },
     /// The run is over.
     End(Result<RunEnd, Stop>),
 }
@@ -73,6 +77,7 @@ impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
+            // (Breakpoints exist only while a debugger runs the machine: `debug.rs`.)
             if let Round::End(end) = self.round(&mut input) {
                 return end;
             }
@@ -95,6 +100,7 @@ impl Machine {
             match self.run_slice(i) {
                 Ok(SliceEnd::Continue) => {}
                 Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
+                Ok(SliceEnd::Breakpoint) => return Round::Breakpoint { vcpu: i },
                 Err(stop) => return Round::End(Err(stop)),
             }
         }
@@ -133,12 +139,25 @@ impl Machine {
         };
         let exit = vcpu.cpu.run(&mut mem, budget);
         self.gic.update_timer_ppis(i, &self.vcpus[i]);
+        if exit == Exit::Breakpoint {
+            return Ok(SliceEnd::Breakpoint);
+        }
+        Ok(match self.on_exit(i, exit) {
+            Some(end) => SliceEnd::Finished(end),
+            None => SliceEnd::Continue,
+        })
+    }
+
+    /// Services what vCPU `i`'s executor handed back (a firmware call, WFI); `Some` when
+    /// the run ends. Also used by the debugger's single step (`debug.rs`).
+    pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<RunEnd> {
         match exit {
-            Exit::Budget => {}
+            // Breakpoints are the debugger's: its loop stops at them itself.
+            Exit::Budget | Exit::Breakpoint => {}
             Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
                 Outcome::Continue | Outcome::CpuOff => {}
-                Outcome::SystemOff => return Ok(SliceEnd::Finished(RunEnd::PowerOff)),
-                Outcome::SystemReset => return Ok(SliceEnd::Finished(RunEnd::Reset)),
+                Outcome::SystemOff => return Some(RunEnd::PowerOff),
+                Outcome::SystemReset => return Some(RunEnd::Reset),
             },
             Exit::Smc(_) => {
                 // The PSCI conduit is HVC; with no EL3, SMC is UNDEFINED (D1.10.2).
@@ -148,7 +167,7 @@ impl Machine {
             }
             Exit::Wfi => self.vcpus[i].waiting = true,
         }
-        Ok(SliceEnd::Continue)
+        None
     }
 
     /// No vCPU can run: move time to the next timer deadline (true), or wait for input

@@ -1,4 +1,23 @@
-//! The GDB remote stub (gdbstub + gdbstub_arch) over the machine's debug interface.
+//! The GDB remote stub: gdbstub's protocol engine with gdbstub_arch's AArch64 registers,
+//! over the machine's debug interface (`armvirt_machine::debug`).
 //!
-//! Empty until the gdb-stub issue: the crate exists so the dependency order
-//! cpu ← devices ← machine ← stub ← binary is fixed from the start.
+//! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
+//! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
+//! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step), `extended_mode.rs` (and kill); `event_loop.rs` runs the guest while gdb waits, and
+//! `server.rs` accepts connections and keeps the guest going between them.
+//!
+//! Everything runs on the machine's thread: while the guest runs, the event loop checks
+//! the socket between short slices of execution, so Ctrl-C is seen within a slice.
+
+mod breakpoints;
+mod event_loop;
+mod extended_mode;
+mod memory;
+mod registers;
+mod resume;
+mod server;
+mod single_register;
+mod target;
+mod target_xml;
+
+pub use server::{serve, Served};

@@ -1,0 +1,235 @@
+//! The machine's debug interface, for the GDB stub (`stub/`): registers of a vCPU, memory by
+//! virtual address through a vCPU's current translation regime or by physical address,
+//! breakpoints checked by the executor, single step, and a run loop that stops at a
+//! breakpoint or after a bounded slice so the debugger can look at its socket.
+//!
+//! Nothing here changes what the guest can observe: translations for the debugger go
+//! through `Cpu::translate_debug`, which neither fills the TLB nor reports a fault to the
+//! guest; breakpoints are address matches, never patched instructions.
+
+use crate::console::ConsoleInput;
+use crate::machine::Machine;
+use crate::run::{Round, RunEnd, Stop};
+use crate::vcpu::Vcpu;
+use armvirt_cpu::state::CpuState;
+use armvirt_cpu::Mem;
+
+/// Why a debug run handed control back to the debugger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DebugRun {
+    /// The slice ran out; nothing happened that the debugger must hear about.
+    Slice,
+    /// vCPU `vcpu` is at a breakpoint; the instruction there has not run.
+    Breakpoint { vcpu: usize },
+    /// The run ended (power-off, reset, quit) or cannot go on.
+    End(Result<RunEnd, Stop>),
+}
+
+/// Granule the debugger's virtual accesses are translated in (the smallest page).
+const DEBUG_PAGE: u64 = 1 << 12;
+
+impl Machine {
+    /// The parts of the machine an executor borrows, and the vCPUs beside them.
+    fn split(&mut self) -> (Mem<'_>, &mut [Vcpu]) {
+        let Machine {
+            ram,
+            bus,
+            code,
+            monitors,
+            tlbi,
+            vcpus,
+            ..
+        } = self;
+        let mem = Mem {
+            ram: ram.region(),
+            bus,
+            code,
+            monitors,
+            tlbi,
+        };
+        (mem, vcpus)
+    }
+
+    pub fn vcpu_count(&self) -> usize {
+        self.vcpus.len()
+    }
+
+    /// vCPU `n`'s registers (x[31] is the current SP).
+    pub fn regs(&self, n: usize) -> &CpuState {
+        &self.vcpus[n].cpu.s
+    }
+
+    /// vCPU `n`'s registers, for writing. Use [`Machine::set_pstate`] for PSTATE, which
+    /// also banks the stack pointer.
+    pub fn regs_mut(&mut self, n: usize) -> &mut CpuState {
+        &mut self.vcpus[n].cpu.s
+    }
+
+    /// PSTATE of vCPU `n` in SPSR form (gdb's `cpsr`).
+    pub fn pstate(&self, n: usize) -> u64 {
+        self.vcpus[n].cpu.s.pstate_to_spsr()
+    }
+
+    /// Sets PSTATE of vCPU `n` from an SPSR-form value; false (and nothing changed) for a
+    /// mode this core cannot be in (AArch32, EL2, EL3).
+    pub fn set_pstate(&mut self, n: usize, spsr: u64) -> bool {
+        // spsr_to_pstate checks the mode before it changes anything.
+        self.vcpus[n].cpu.s.spsr_to_pstate(spsr)
+    }
+
+    /// System register `enc` (op0:op1:CRn:CRm:op2, as MRS encodes it) of vCPU `n`, read as
+    /// MRS reads it; `None` for a register armvirt does not model or cannot read.
+    pub fn read_sysreg(&self, n: usize, enc: u16) -> Option<u64> {
+        let read = armvirt_cpu::sysreg::lookup(enc)?.read?;
+        Some(read(&self.vcpus[n].cpu))
+    }
+
+    /// Whether vCPU `n` models system register `enc` (a readable one).
+    pub fn has_sysreg(enc: u16) -> bool {
+        armvirt_cpu::sysreg::lookup(enc).is_some_and(|r| r.read.is_some())
+    }
+
+    /// Reads memory at virtual address `va` as vCPU `n` sees it now. Returns how many
+    /// bytes were read: fewer than `buf.len()` when the range runs into an address that
+    /// does not translate or is not RAM (device registers are not read: reads have side
+    /// effects there).
+    pub fn read_virt(&mut self, n: usize, va: u64, buf: &mut [u8]) -> usize {
+        self.access_virt(n, va, buf.len(), |m, pa, done, len| {
+            read_ram(m, pa, &mut buf[done..done + len])
+        })
+    }
+
+    /// Writes memory at virtual address `va` as vCPU `n` sees it now (decoded code and
+    /// exclusive reservations on the written bytes are dropped). Returns how many bytes
+    /// were written.
+    pub fn write_virt(&mut self, n: usize, va: u64, data: &[u8]) -> usize {
+        self.access_virt(n, va, data.len(), |m, pa, done, len| {
+            write_ram(m, pa, &data[done..done + len])
+        })
+    }
+
+    /// Reads RAM at physical address `pa`; returns how many bytes were read.
+    pub fn read_phys(&mut self, pa: u64, buf: &mut [u8]) -> usize {
+        let (mut m, _) = self.split();
+        if read_ram(&mut m, pa, buf) {
+            buf.len()
+        } else {
+            0
+        }
+    }
+
+    /// Writes RAM at physical address `pa`; returns how many bytes were written.
+    pub fn write_phys(&mut self, pa: u64, data: &[u8]) -> usize {
+        let (mut m, _) = self.split();
+        if write_ram(&mut m, pa, data) {
+            data.len()
+        } else {
+            0
+        }
+    }
+
+    /// Splits `[va, va+len)` at page boundaries, translates each piece for vCPU `n` and
+    /// hands it to `f(mem, pa, offset_in_range, piece_len)`; stops at the first piece
+    /// that does not translate or that `f` refuses.
+    fn access_virt(
+        &mut self,
+        n: usize,
+        va: u64,
+        len: usize,
+        mut f: impl FnMut(&mut Mem<'_>, u64, usize, usize) -> bool,
+    ) -> usize {
+        let (mut m, vcpus) = self.split();
+        let cpu = &vcpus[n].cpu;
+        let mut done = 0;
+        while done < len {
+            let at = va.wrapping_add(done as u64);
+            let in_page = (DEBUG_PAGE - (at & (DEBUG_PAGE - 1))) as usize;
+            let piece = in_page.min(len - done);
+            let Ok(t) = cpu.translate_debug(&mut m, at) else {
+                break;
+            };
+            if !f(&mut m, t.pa, done, piece) {
+                break;
+            }
+            done += piece;
+        }
+        done
+    }
+
+    /// Sets a breakpoint at virtual address `pc` on every vCPU.
+    pub fn add_breakpoint(&mut self, pc: u64) {
+        for v in &mut self.vcpus {
+            v.cpu.breakpoints.insert(pc);
+        }
+    }
+
+    /// Removes one breakpoint at `pc` from every vCPU; false if there was none.
+    pub fn remove_breakpoint(&mut self, pc: u64) -> bool {
+        let mut found = false;
+        for v in &mut self.vcpus {
+            found |= v.cpu.breakpoints.remove(pc);
+        }
+        found
+    }
+
+    /// Whether vCPU `n`'s PC is at a breakpoint.
+    pub fn at_breakpoint(&self, n: usize) -> bool {
+        let cpu = &self.vcpus[n].cpu;
+        cpu.breakpoints.contains(cpu.s.pc)
+    }
+
+    /// Executes one instruction on vCPU `n`, ignoring breakpoints (so a debugger can step
+    /// off one) and with interrupts not taken (as QEMU steps by default). A vCPU that is
+    /// off or waiting does not move. `Some` when the step ended the run.
+    pub fn debug_step(&mut self, n: usize) -> Option<Result<RunEnd, Stop>> {
+        if !self.vcpus[n].runnable() {
+            return None;
+        }
+        let (mut m, vcpus) = self.split();
+        let exit = vcpus[n].cpu.step(&mut m)?;
+        self.on_exit(n, exit).map(Ok)
+    }
+
+    /// Runs up to `rounds` scheduling rounds (the run loop's own, `run.rs`), stopping
+    /// early at a breakpoint. A round is at most a quantum of instructions per vCPU, well
+    /// under a millisecond, so a debugger checking its socket between calls notices
+    /// Ctrl-C promptly.
+    pub fn debug_run(&mut self, input: &mut ConsoleInput, rounds: u32) -> DebugRun {
+        for _ in 0..rounds {
+            match self.round(input) {
+                Round::Continue => {}
+                // Idle waited in host time: give the debugger its turn.
+                Round::Idle => return DebugRun::Slice,
+                Round::Breakpoint { vcpu } => return DebugRun::Breakpoint { vcpu },
+                Round::End(end) => return DebugRun::End(end),
+            }
+        }
+        DebugRun::Slice
+    }
+}
+
+fn read_ram(m: &mut Mem<'_>, pa: u64, buf: &mut [u8]) -> bool {
+    match m.ram.offset(pa, buf.len() as u64) {
+        Some(off) => {
+            m.ram.read_bytes(off, buf);
+            true
+        }
+        None => false,
+    }
+}
+
+fn write_ram(m: &mut Mem<'_>, pa: u64, data: &[u8]) -> bool {
+    match m.ram.offset(pa, data.len() as u64) {
+        Some(off) => {
+            m.ram.write_bytes(off, data);
+            m.code.note_write(pa, data.len() as u64);
+            m.monitors.note_write(pa, data.len() as u64);
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+#[path = "debug_tests.rs"]
+mod tests;

@@ -1,0 +1,96 @@
+//! Connections: accept gdb, run a session, and keep the guest going between sessions.
+//!
+//! With `-S` the guest does not run until a gdb connects and continues it; otherwise it
+//! runs from the start and a gdb may attach at any time (the guest stops on attach, as
+//! under QEMU). After a detach or a dropped connection the guest goes on and the next gdb
+//! can connect. A broken session (garbage on the socket, a protocol error) ends with one
+//! log line; the emulator carries on.
+
+use crate::event_loop::EventLoop;
+use crate::target::DebugTarget;
+use armvirt_machine::{ConsoleInput, DebugRun, Machine, RunEnd, Stop};
+use gdbstub::stub::{DisconnectReason, GdbStub};
+use std::io::ErrorKind;
+use std::net::{TcpListener, TcpStream};
+
+/// Rounds of vCPU quanta between two looks for a new connection while no gdb is attached.
+const ROUNDS_PER_ACCEPT: u32 = 64;
+
+/// How a run under the stub ended.
+#[derive(Debug)]
+pub enum Served {
+    /// The guest's run ended as without a debugger.
+    Run(Result<RunEnd, Stop>),
+    /// gdb killed the guest (`kill`).
+    Killed,
+}
+
+/// Runs `machine` serving gdb on `listener` until the guest's run ends or gdb kills it.
+/// With `start_halted`, nothing runs until a gdb connects and lets the guest go.
+pub fn serve(machine: &mut Machine, listener: TcpListener, start_halted: bool) -> Served {
+    let _raw = armvirt_machine::terminal::RawMode::enter();
+    let mut input = ConsoleInput::from_stdin();
+    let mut waiting_for_gdb = start_halted;
+    loop {
+        let conn = if waiting_for_gdb {
+            accept(&listener, true)
+        } else {
+            accept(&listener, false)
+        };
+        match conn {
+            Some(conn) => {
+                waiting_for_gdb = false;
+                if let Some(served) = session(machine, &mut input, conn) {
+                    return served;
+                }
+            }
+            None if waiting_for_gdb => {}
+            None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
+                DebugRun::Slice => {}
+                // No gdb is attached, so no breakpoint can be set.
+                DebugRun::Breakpoint { .. } => {}
+                DebugRun::End(end) => return Served::Run(end),
+            },
+        }
+    }
+}
+
+/// A new connection if one is there (or, `blocking`, once one comes).
+fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
+    if let Err(e) = listener.set_nonblocking(!blocking) {
+        eprintln!("armvirt: gdb: {e}");
+        return None;
+    }
+    match listener.accept() {
+        Ok((conn, _)) => match conn.set_nonblocking(false) {
+            Ok(()) => Some(conn),
+            Err(e) => {
+                eprintln!("armvirt: gdb: {e}");
+                None
+            }
+        },
+        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
+        Err(e) => {
+            eprintln!("armvirt: gdb: cannot accept a connection: {e}");
+            None
+        }
+    }
+}
+
+/// One gdb session; `Some` when the emulator should stop.
+fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
+    let mut target = DebugTarget::new(machine, input);
+    let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
+    match result {
+        Ok(DisconnectReason::Disconnect) => None,
+        Ok(DisconnectReason::Kill) => Some(Served::Killed),
+        Ok(DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_)) => {
+            target.ended.take().map(Served::Run)
+        }
+        Err(e) => {
+            eprintln!("armvirt: gdb connection closed: {e}");
+            // A run that ended while gdb was attached still ends.
+            target.ended.take().map(Served::Run)
+        }
+    }
+}
