@@ -39,6 +39,12 @@ fn raw_client(port: u16, bytes: &[u8], wait: Duration) -> Vec<u8> {
     reply
 }
 
+/// `body` framed as a packet: `$body#checksum`.
+fn packet(body: &str) -> Vec<u8> {
+    let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+    format!("${body}#{sum:02x}").into_bytes()
+}
+
 fn whole_packet(bytes: &[u8]) -> bool {
     bytes
         .iter()
@@ -60,6 +66,11 @@ fn garbage_ends_the_connection_not_the_emulator() {
     big.extend(std::iter::repeat_n(b'4', 1 << 20));
     big.extend_from_slice(b"#00");
     raw_client(port, &big, moment);
+    // A client that sets a breakpoint on the spin loop, continues and hangs up: the
+    // breakpoint goes with it (else the guest would stop there forever).
+    let mut bp = packet(&format!("Z0,{:x},4", IMAGE_BASE + SPIN));
+    bp.extend(packet("c"));
+    raw_client(port, &bp, moment);
     // A well-formed query on a fresh connection is answered: the stub lives on.
     // (The stub may still be reading the oversized packet: wait for the answer.)
     let reply = raw_client(port, b"$?#3f", Duration::from_secs(10));
@@ -75,7 +86,8 @@ fn garbage_ends_the_connection_not_the_emulator() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(emu.try_wait().unwrap().is_none(), "armvirt ended");
     // Two gdbs in a row: the first attaches to the running guest and detaches, the second
-    // (in extended remote mode) lets it finish.
+    // (in extended remote mode) sets the flag and detaches too: the guest finishes on its
+    // own (it would not if the hung-up client's breakpoint were still in).
     let first = run_gdb("remote", port, &dir, "first", "p/x $x5\ndetach\n");
     assert!(
         first.contains(&format!("$1 = {BUFFER_VALUE:#x}")),
@@ -91,10 +103,10 @@ fn garbage_ends_the_connection_not_the_emulator() {
         port,
         &dir,
         "second",
-        &format!("set {{int}}{flag:#x} = 1\ncontinue\n"),
+        &format!("set {{int}}{flag:#x} = 1\ndetach\n"),
     );
     assert!(
-        second.contains("[Inferior 1 (process 1) exited normally]"),
+        second.contains("[Inferior 1 (process 1) detached]"),
         "{second}"
     );
     let out = wait_output(emu, 30);

@@ -172,6 +172,13 @@ impl Machine {
         found
     }
 
+    /// Removes every breakpoint (a debugger went away without removing its own).
+    pub fn clear_breakpoints(&mut self) {
+        for v in &mut self.vcpus {
+            v.cpu.breakpoints = Default::default();
+        }
+    }
+
     /// Whether vCPU `n`'s PC is at a breakpoint.
     pub fn at_breakpoint(&self, n: usize) -> bool {
         let cpu = &self.vcpus[n].cpu;

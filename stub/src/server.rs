@@ -81,6 +81,8 @@ fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
 fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
     let mut target = DebugTarget::new(machine, input);
     let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
+    // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
+    target.machine.clear_breakpoints();
     match result {
         Ok(DisconnectReason::Disconnect) => None,
         Ok(DisconnectReason::Kill) => Some(Served::Killed),
