@@ -152,8 +152,11 @@ impl Cpu {
         self.tlb.flush();
     }
 
-    /// MSR SCTLR_EL1. A change can switch the MMU or WXN: cached translations go.
+    /// MSR SCTLR_EL1. A change can switch the MMU or WXN: cached translations go. The
+    /// MTE controls (ATA, ATA0, TCF, TCF0, ITFSB) are RES0 without FEAT_MTE, which the A72
+    /// lacks: they read as zero, as under QEMU (Linux sets ITFSB unconditionally).
     pub fn set_sctlr_el1(&mut self, v: u64) {
+        let v = v & !sctlr::MTE;
         if v != self.sys.sctlr_el1 {
             self.sys.sctlr_el1 = v;
             self.tlb.flush();

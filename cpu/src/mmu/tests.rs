@@ -27,6 +27,8 @@ const CODE_ATTRS: u64 = NORMAL | desc::AP_RO;
 const SCTLR_MMU_ON: u64 = crate::sysreg::SCTLR_EL1_RESET | sctlr::M;
 /// SCTLR_EL1.DZE: DC ZVA allowed at EL0.
 const SCTLR_DZE: u64 = 1 << 14;
+/// The reset value with every MTE control bit (43:37) set, as Linux writes ITFSB.
+const SCTLR_EL1_RESET_AND_MTE: u64 = crate::sysreg::SCTLR_EL1_RESET | 0x7f << 37;
 
 /// Vector offsets of synchronous exceptions from EL1 (SPx) and from EL0.
 const SYNC_CURRENT: u64 = 0x200;
@@ -684,6 +686,14 @@ cpu_test! {
         assert_eq!(t.x(5), 1);
         assert_eq!(t.read_u64(DATA + 0x40), 0);
         assert_eq!(t.x(6) & 0xffff_ffff_f000, DATA);
+    }
+
+    fn sctlr_el1_mte_controls_read_as_zero(t) {
+        // Arm ARM D17.2.118 (SCTLR_EL1): ITFSB, TCF0, TCF, ATA0 and ATA are RES0 when
+        // FEAT_MTE is not implemented; the reset value's bits stay as written.
+        t.set_x(1, SCTLR_EL1_RESET_AND_MTE);
+        run(&mut t, &a64!(; msr 0x4080, x1 ; mrs x0, 0x4080));
+        assert_eq!(t.x(0), crate::sysreg::SCTLR_EL1_RESET);
     }
 
     fn id_aa64mmfr0_advertises_the_granules(t) {

@@ -89,6 +89,8 @@ pub mod sctlr {
     pub const M: u64 = 1 << 0;
     /// WXN: writable memory is execute-never.
     pub const WXN: u64 = 1 << 19;
+    /// ITFSB (37), TCF0 (39:38), TCF (41:40), ATA0 (42), ATA (43): FEAT_MTE's controls.
+    pub const MTE: u64 = 0x7f << 37;
 }
 
 /// Permission bits of a translation: what each of EL1 and EL0 may do.
