@@ -1,0 +1,620 @@
+//! End to end: the kernel debugging session of issue #4, with Debian's gdb-multiarch in
+//! batch mode and the project's debug kernel (its vmlinux and vmlinux-gdb.py), against
+//! `armvirt -S --gdb PORT` and, as the reference, `qemu-system-aarch64 -S -gdb` running
+//! the same kernel, initramfs and command line with the same gdb script.
+//!
+//! The script is a list of named steps; each step's output is asserted on for armvirt and
+//! compared with QEMU's where the two machines must agree (breakpoint locations, source
+//! lines, backtraces, disassembly, stepping, the kernel's own helpers).
+//!
+//! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs in
+//! $ARMVIRT_CACHE (default ~/.cache/armvirt). The QEMU run uses fixtures/qemu-boot.sh.
+
+mod gdb_util;
+use gdb_util::{free_port, wait_listening};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn cache_dir() -> PathBuf {
+    match std::env::var_os("ARMVIRT_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    let p = cache_dir().join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: run fixtures/install.sh first",
+        p.display()
+    );
+    p
+}
+
+const KERNEL_DIR: &str = "debug-kernel/current";
+const APPEND: &str = "console=ttyAMA0";
+/// The initramfs's interactive shell prompt: the kernel has booted to userspace.
+const PROMPT: &str = "/ # ";
+/// Whole-session deadline for one machine (boot to the shell included).
+const SESSION_SECS: u64 = 300;
+/// How long Ctrl-C may take to stop a running kernel (gdb's SIGINT to its prompt).
+const INTERRUPT_SECS: f64 = 2.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Emulator {
+    Armvirt,
+    Qemu,
+}
+
+/// A file that a child process writes and the test reads as it grows.
+struct Log(PathBuf);
+
+impl Log {
+    fn new(dir: &Path, name: &str) -> (Self, File) {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        (Log(path), file)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.0).unwrap_or_default()).replace('\r', "")
+    }
+}
+
+/// A scratch directory for the logs, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("armvirt-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+/// A process in its own process group, killed with its children if the test ends early.
+struct Proc(Option<Child>);
+
+impl Proc {
+    fn spawn(mut cmd: Command) -> Self {
+        Proc(Some(cmd.process_group(0).spawn().expect("spawn")))
+    }
+
+    fn id(&self) -> u32 {
+        self.0.as_ref().unwrap().id()
+    }
+
+    fn running(&mut self) -> bool {
+        self.0.as_mut().unwrap().try_wait().unwrap().is_none()
+    }
+
+    /// Waits up to `secs` for the exit status; `None` (and killed) if it overstays.
+    fn wait(&mut self, secs: u64) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.running() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.0.take().unwrap().wait().unwrap().code()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status()
+                .ok();
+            child.wait().ok();
+        }
+    }
+}
+
+/// The guest: the debug kernel halted at reset, serving gdb on `port`; its console goes
+/// to `console`.
+fn start_guest(emu: Emulator, port: u16, smp: u32, console: File) -> Proc {
+    let kernel = fixture(&format!("{KERNEL_DIR}/Image"));
+    let initrd = fixture("initramfs/initramfs.cpio.gz");
+    let mut cmd = match emu {
+        Emulator::Armvirt => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+            c.arg("--kernel")
+                .arg(&kernel)
+                .arg("--initrd")
+                .arg(&initrd)
+                .args(["--append", APPEND, "-m", "1G", "--smp", &smp.to_string()])
+                .args(["-S", "--gdb", &port.to_string()]);
+            c
+        }
+        Emulator::Qemu => {
+            let mut c =
+                Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qemu-boot.sh"));
+            c.args(["--smp", &smp.to_string(), "--timeout", "600"])
+                .args(["--gdb", &port.to_string()])
+                .arg(&kernel)
+                .arg(&initrd)
+                .arg(APPEND);
+            c
+        }
+    };
+    cmd.stdin(Stdio::null())
+        .stdout(console.try_clone().unwrap())
+        .stderr(console);
+    let p = Proc::spawn(cmd);
+    wait_listening(port);
+    p
+}
+
+/// One named step of a gdb script: its commands, each run by gdb as its own `-ex` so an
+/// error in one (a register QEMU does not have) does not end the script. `{port}` and
+/// `{kernel}` are filled in.
+struct Step {
+    name: &'static str,
+    commands: &'static [&'static str],
+}
+
+const fn step(name: &'static str, commands: &'static [&'static str]) -> Step {
+    Step { name, commands }
+}
+
+/// gdb's output, split into the steps that printed it.
+struct Transcript {
+    steps: Vec<(String, String)>,
+    all: String,
+}
+
+impl Transcript {
+    fn parse(all: String) -> Self {
+        let mut steps: Vec<(String, String)> = vec![("(start)".into(), String::new())];
+        for line in all.lines() {
+            if let Some(name) = line.strip_prefix(MARK) {
+                steps.push((name.to_string(), String::new()));
+            } else {
+                let text = &mut steps.last_mut().unwrap().1;
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        Transcript { steps, all }
+    }
+
+    /// What step `name` printed.
+    fn get(&self, name: &str) -> &str {
+        self.steps
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_else(|| panic!("no step {name:?} in:\n{}", self.all))
+    }
+
+    /// Asserts that step `name` printed each of `lines`, in order.
+    fn expect(&self, name: &str, lines: &[&str]) {
+        let text = self.get(name);
+        let mut rest = text;
+        for line in lines {
+            let at = rest.find(line).unwrap_or_else(|| {
+                panic!(
+                    "step {name}: missing (in order) {line:?} in:\n{text}\n[whole session]\n{}",
+                    self.all
+                )
+            });
+            rest = &rest[at + line.len()..];
+        }
+    }
+}
+
+/// Printed by gdb before each step's commands.
+const MARK: &str = "@@ step ";
+
+/// gdb-multiarch in batch mode on the debug kernel's vmlinux, running `steps`; stdout and
+/// stderr both go to `out` (so errors sit in the step that caused them).
+fn gdb(port: u16, steps: &[Step], out: File) -> Proc {
+    let dir = fixture(KERNEL_DIR);
+    let mut cmd = Command::new("gdb-multiarch");
+    cmd.args(["-nx", "-batch"])
+        .args(["-ex", "set pagination off", "-ex", "set confirm off"])
+        .args(["-ex", "set width 0"]);
+    for s in steps {
+        cmd.arg("-ex").arg(format!("echo {MARK}{}\\n", s.name));
+        for c in s.commands {
+            let c = c
+                .replace("{port}", &port.to_string())
+                .replace("{kernel}", dir.to_str().unwrap());
+            cmd.arg("-ex").arg(c);
+        }
+    }
+    cmd.arg(dir.join("vmlinux"))
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out);
+    Proc::spawn(cmd)
+}
+
+/// The session up to the kernel's helpers, ending in a detach. The guest runs to the
+/// shell during `ctrl-c`'s `continue`, where the test sends gdb a SIGINT (Ctrl-C).
+const SESSION: &[Step] = &[
+    step("connect", &["target extended-remote :{port}"]),
+    // A kernel VA, set while the MMU is still off.
+    step("break", &["break start_kernel", "continue"]),
+    step("bt", &["bt"]),
+    step(
+        "registers",
+        &[
+            "info registers",
+            "p $pc == (unsigned long)&start_kernel",
+            // EL1h: PSTATE.M = 0b0101 (booting.rst enters the kernel at EL1).
+            "p $cpsr & 0xf",
+        ],
+    ),
+    step("x/4i", &["x/4i $pc"]),
+    step("stepi", &["stepi", "p $pc"]),
+    step("next", &["next", "next", "p $pc"]),
+    // `finish` prints where it runs from only when typed: from_tty as at the prompt.
+    step(
+        "finish",
+        &[
+            "break setup_arch",
+            "continue",
+            "python gdb.execute('finish', True)",
+        ],
+    ),
+    step("hbreak", &["hbreak rest_init", "continue", "bt"]),
+    // QEMU names SCTLR_EL1 "SCTLR" (its cpreg name): print both, one is void.
+    step(
+        "sysregs",
+        &[
+            "p/x $SCTLR_EL1",
+            "p/x $SCTLR",
+            "p/x $TTBR1_EL1",
+            "p ($SCTLR_EL1 & 1) == 1",
+        ],
+    ),
+    step(
+        "set-register",
+        &["set $x0 = 1", "p $x0", "set $x0 = 0x1234", "p/x $x0"],
+    ),
+    step("ctrl-c", &["delete", "continue"]),
+    step(
+        "helpers",
+        &[
+            "add-auto-load-safe-path {kernel}",
+            "source {kernel}/vmlinux-gdb.py",
+        ],
+    ),
+    step("lx-version", &["lx-version"]),
+    step("lx-cmdline", &["lx-cmdline"]),
+    step("lx-ps", &["lx-ps"]),
+    step("lx-dmesg", &["lx-dmesg"]),
+    step("lx-lsmod", &["lx-lsmod"]),
+    step("detach", &["detach"]),
+];
+
+/// A second gdb on the same guest, after the first detached: it attaches to the running
+/// kernel, looks, and kills the machine.
+const RECONNECT: &[Step] = &[
+    step("connect", &["target extended-remote :{port}"]),
+    step(
+        "helpers",
+        &[
+            "add-auto-load-safe-path {kernel}",
+            "source {kernel}/vmlinux-gdb.py",
+        ],
+    ),
+    step("lx-version", &["lx-version"]),
+    step("kill", &["kill"]),
+];
+
+/// What one machine printed for the session.
+struct Run {
+    session: Transcript,
+    reconnect: Transcript,
+    console: String,
+    /// Wall time from gdb's Ctrl-C to its "Program received signal SIGINT".
+    interrupt: Duration,
+    guest_status: Option<i32>,
+}
+
+fn run(emu: Emulator) -> Run {
+    let dir = Scratch::new(&format!("gdb-kernel-{emu:?}"));
+    let port = free_port();
+    let (console, console_file) = Log::new(&dir.0, "console");
+    let mut guest = start_guest(emu, port, 1, console_file);
+
+    let (out, out_file) = Log::new(&dir.0, "gdb");
+    let mut g = gdb(port, SESSION, out_file);
+    let deadline = Instant::now() + Duration::from_secs(SESSION_SECS);
+    // Ctrl-C once the shell is up: gdb is in `ctrl-c`'s `continue` then.
+    let mut sent: Option<Instant> = None;
+    let mut interrupt = None;
+    while g.running() {
+        assert!(
+            Instant::now() < deadline,
+            "{emu:?}: the session timed out:\n{}\n[console]\n{}",
+            out.text(),
+            console.text()
+        );
+        match sent {
+            None if console.text().contains(PROMPT) => {
+                Command::new("kill")
+                    .args(["-INT", &g.id().to_string()])
+                    .status()
+                    .unwrap();
+                sent = Some(Instant::now());
+            }
+            Some(at) if interrupt.is_none() && out.text().contains("SIGINT, Interrupt.") => {
+                interrupt = Some(at.elapsed());
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    g.wait(5);
+    let session = Transcript::parse(out.text());
+    let interrupt = interrupt.unwrap_or_else(|| {
+        panic!(
+            "{emu:?}: Ctrl-C did not stop the kernel (prompt seen: {}):\n{}",
+            sent.is_some(),
+            session.all
+        )
+    });
+
+    // The guest goes on after the detach; a second gdb attaches to it and kills it.
+    let (out2, out2_file) = Log::new(&dir.0, "gdb2");
+    let mut g2 = gdb(port, RECONNECT, out2_file);
+    assert!(
+        g2.wait(SESSION_SECS).is_some(),
+        "{emu:?}: reconnect timed out:\n{}",
+        out2.text()
+    );
+    let reconnect = Transcript::parse(out2.text());
+    let guest_status = guest.wait(30);
+    Run {
+        session,
+        reconnect,
+        console: console.text(),
+        interrupt,
+        guest_status,
+    }
+}
+
+/// Steps whose output must be the same on both machines, word for word.
+const SAME_ON_BOTH: &[&str] = &[
+    "connect",
+    "break",
+    "bt",
+    "x/4i",
+    "stepi",
+    "next",
+    "finish",
+    "hbreak",
+    "lx-version",
+    "lx-cmdline",
+    "lx-lsmod",
+];
+
+/// `info registers` lines of the registers start_kernel's entry fixes on any machine: the
+/// stack and frame pointers, the link register, the PC, and x21 (head.S keeps the DTB's
+/// address there; armvirt places the DTB where QEMU does). The rest hold leftovers of
+/// early boot that depend on the DTB's contents; cpsr is printed with armvirt's flags
+/// type but as QEMU's plain integer.
+fn registers(text: &str) -> Vec<&str> {
+    const FIXED: &[&str] = &["x21 ", "x29 ", "x30 ", "sp ", "pc "];
+    text.lines()
+        .filter(|l| FIXED.iter().any(|r| l.starts_with(r)))
+        .collect()
+}
+
+/// Process names `lx-ps` lists; workqueue workers (`kworker/u2:1`) are named after the
+/// order they were created in, which timing decides, so they count as one name.
+fn process_names(text: &str) -> BTreeSet<&str> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(|n| {
+            if n.starts_with("kworker/") {
+                "kworker"
+            } else {
+                n
+            }
+        })
+        .collect()
+}
+
+/// Kernel log lines without their timestamps.
+fn messages(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, m)| m))
+        .collect()
+}
+
+/// Messages whose text does not depend on the machine or the time it took.
+const MACHINE_INDEPENDENT: &[&str] = &[
+    "Booting Linux on physical CPU 0x0000000000 [0x410fd083]",
+    "Machine model: linux,dummy-virt",
+    "Kernel command line: console=ttyAMA0",
+    "psci: PSCIv1.1 detected in firmware.",
+    "smp: Brought up 1 node, 1 CPU",
+    "CPU: All CPU(s) started at EL1",
+    "9000000.pl011: ttyAMA0 at MMIO 0x9000000 (irq = 13, base_baud = 0) is a PL011 rev1",
+    "rtc-pl031 9010000.pl031: registered as rtc0",
+    "Freeing unused kernel memory: 320K",
+    "Run /init as init process",
+];
+
+fn check_armvirt(r: &Run) {
+    let s = &r.session;
+    s.expect("connect", &["0x0000000040000000 in ?? ()"]);
+    s.expect(
+        "break",
+        &[
+            "Breakpoint 1 at 0xffffffc0",
+            "init/main.c, line ",
+            "Breakpoint 1, start_kernel () at ",
+            "init/main.c:",
+        ],
+    );
+    s.expect(
+        "bt",
+        &[
+            "#0  start_kernel () at ",
+            "#1  0x",
+            " in __primary_switched () at ",
+        ],
+    );
+    s.expect(
+        "registers",
+        &[
+            "x0  ",
+            "x30 ",
+            "sp  ",
+            "pc  ",
+            " <start_kernel>",
+            "$1 = 1",
+            "$2 = 5",
+        ],
+    );
+    s.expect(
+        "x/4i",
+        &[
+            "=> 0xffffffc0",
+            " <start_kernel>:\t",
+            " <start_kernel+4>:\t",
+            " <start_kernel+12>:\t",
+        ],
+    );
+    s.expect("stepi", &["$3 = (void (*)()) 0x", " <start_kernel+4>"]);
+    s.expect("next", &[" <start_kernel+"]);
+    s.expect(
+        "finish",
+        &[
+            "Breakpoint 2, setup_arch (",
+            "Run till exit from #0  setup_arch (",
+            "start_kernel () at ",
+        ],
+    );
+    s.expect(
+        "hbreak",
+        &[
+            "Hardware assisted breakpoint 3 at 0xffffffc0",
+            "Breakpoint 3, rest_init () at ",
+            "#0  rest_init () at ",
+            "in arch_call_rest_init () at ",
+            "in start_kernel () at ",
+        ],
+    );
+    // The MMU is on by now (SCTLR_EL1.M) and TTBR1_EL1 holds swapper_pg_dir.
+    s.expect("sysregs", &["$5 = 0x", "$6 = void", "$7 = 0x", "$8 = 1"]);
+    s.expect("set-register", &["$9 = 1", "$10 = 0x1234"]);
+    s.expect(
+        "ctrl-c",
+        &["Program received signal SIGINT, Interrupt.", ") at "],
+    );
+    s.expect("lx-version", &["Linux version 6.1.", "-armvirt-debug"]);
+    s.expect("lx-cmdline", &[APPEND]);
+    s.expect("lx-ps", &["TASK", "PID", "COMM", "swapper/0", "init", "sh"]);
+    s.expect("lx-dmesg", &["Booting Linux on physical CPU", "Run /init"]);
+    s.expect("lx-lsmod", &["Address", "Module", "Size  Used by"]);
+    s.expect("detach", &["[Inferior 1 (process 1) detached]"]);
+    r.reconnect.expect("connect", &[") at "]);
+    r.reconnect
+        .expect("kill", &["[Inferior 1 (process 1) killed]"]);
+    assert!(
+        !r.session.all.contains("Cannot access memory"),
+        "{}",
+        r.session.all
+    );
+    assert_eq!(
+        r.guest_status,
+        Some(0),
+        "armvirt after kill:\n{}",
+        r.console
+    );
+}
+
+/// Checks that hold on either machine: the kernel's own view of itself.
+fn check_self_consistent(emu: Emulator, r: &Run) {
+    // lx-dmesg reads the printk ring from guest memory: every kernel line the console
+    // showed is in it.
+    let dmesg = messages(r.session.get("lx-dmesg"));
+    for line in messages(&r.console) {
+        assert!(
+            dmesg.contains(&line),
+            "{emu:?}: console line {line:?} not in lx-dmesg:\n{}",
+            r.session.get("lx-dmesg")
+        );
+    }
+    for line in MACHINE_INDEPENDENT {
+        assert!(
+            dmesg.contains(line),
+            "{emu:?}: {line:?} not in lx-dmesg:\n{}",
+            r.session.get("lx-dmesg")
+        );
+    }
+    assert!(
+        r.interrupt.as_secs_f64() < INTERRUPT_SECS,
+        "{emu:?}: Ctrl-C took {:?}",
+        r.interrupt
+    );
+}
+
+fn compare(a: &Run, q: &Run) {
+    for name in SAME_ON_BOTH {
+        assert_eq!(
+            a.session.get(name),
+            q.session.get(name),
+            "step {name}: armvirt (left) and QEMU (right) differ"
+        );
+    }
+    assert_eq!(
+        registers(a.session.get("registers")),
+        registers(q.session.get("registers")),
+        "info registers at start_kernel: armvirt (left) and QEMU (right) differ"
+    );
+    // The same system registers under their two names.
+    let value = |text: &str, n: usize| -> String {
+        text.lines()
+            .filter(|l| !l.ends_with("= void"))
+            .nth(n)
+            .unwrap_or_default()
+            .split_once(" = ")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default()
+    };
+    let (sa, sq) = (a.session.get("sysregs"), q.session.get("sysregs"));
+    assert_eq!(value(sa, 0), value(sq, 0), "SCTLR_EL1:\n{sa}\n{sq}");
+    assert_eq!(value(sa, 1), value(sq, 1), "TTBR1_EL1:\n{sa}\n{sq}");
+    assert_eq!(
+        process_names(a.session.get("lx-ps")),
+        process_names(q.session.get("lx-ps")),
+        "lx-ps: armvirt (left) and QEMU (right) differ"
+    );
+    assert_eq!(a.reconnect.get("lx-version"), q.reconnect.get("lx-version"));
+}
+
+#[test]
+fn kernel_session_as_under_qemu() {
+    let a = run(Emulator::Armvirt);
+    check_armvirt(&a);
+    check_self_consistent(Emulator::Armvirt, &a);
+    let q = run(Emulator::Qemu);
+    check_self_consistent(Emulator::Qemu, &q);
+    compare(&a, &q);
+    eprintln!(
+        "Ctrl-C to stop: armvirt {:?}, QEMU {:?}",
+        a.interrupt, q.interrupt
+    );
+}
