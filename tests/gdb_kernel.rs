@@ -117,6 +117,7 @@ impl Drop for Proc {
         if let Some(mut child) = self.0.take() {
             Command::new("kill")
                 .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
                 .status()
                 .ok();
             child.wait().ok();

@@ -11,6 +11,9 @@ use gdbstub::stub::SingleThreadStopReason;
 use std::marker::PhantomData;
 use std::net::TcpStream;
 
+/// The socket to gdb, buffered (`conn.rs`).
+pub(crate) type Conn = crate::conn::Buffered<TcpStream>;
+
 /// Rounds of vCPU quanta between two looks at the socket.
 const ROUNDS_PER_POLL: u32 = 4;
 
@@ -23,12 +26,12 @@ pub(crate) struct EventLoop<'a>(PhantomData<&'a ()>);
 
 impl<'a> BlockingEventLoop for EventLoop<'a> {
     type Target = DebugTarget<'a>;
-    type Connection = TcpStream;
+    type Connection = Conn;
     type StopReason = StopReason;
 
     fn wait_for_stop_reason(
         t: &mut DebugTarget<'a>,
-        conn: &mut TcpStream,
+        conn: &mut Conn,
     ) -> Result<Event<StopReason>, WaitForStopReasonError<String, std::io::Error>> {
         match t.action {
             Action::Stopped => Ok(Event::TargetStopped(StopReason::Signal(Signal::SIGTRAP))),
@@ -97,8 +100,6 @@ fn stopped_by(t: &mut DebugTarget<'_>, end: Result<RunEnd, Stop>) -> StopReason 
 }
 
 /// Whether gdb sent something (a closed or broken socket counts: `read` then reports it).
-/// The socket is left blocking, as gdbstub's writes expect.
-fn data_waiting(conn: &mut TcpStream) -> bool {
-    let waiting = conn.peek().map(|b| b.is_some()).unwrap_or(true);
-    waiting || conn.set_nonblocking(false).is_err()
+fn data_waiting(conn: &mut Conn) -> bool {
+    conn.peek().map(|b| b.is_some()).unwrap_or(true)
 }

@@ -4,12 +4,14 @@
 //! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
 //! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
 //! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step), `extended_mode.rs` (and kill); `event_loop.rs` runs the guest while gdb waits, and
-//! `server.rs` accepts connections and keeps the guest going between them.
+//! `server.rs` accepts connections and keeps the guest going between them; `conn.rs`
+//! buffers the socket.
 //!
 //! Everything runs on the machine's thread: while the guest runs, the event loop checks
 //! the socket between short slices of execution, so Ctrl-C is seen within a slice.
 
 mod breakpoints;
+mod conn;
 mod event_loop;
 mod extended_mode;
 mod memory;

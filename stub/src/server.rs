@@ -6,7 +6,7 @@
 //! can connect. A broken session (garbage on the socket, a protocol error) ends with one
 //! log line; the emulator carries on.
 
-use crate::event_loop::EventLoop;
+use crate::event_loop::{Conn, EventLoop};
 use crate::target::DebugTarget;
 use armvirt_machine::{ConsoleInput, DebugRun, Machine, RunEnd, Stop};
 use gdbstub::stub::{DisconnectReason, GdbStub};
@@ -80,7 +80,7 @@ fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
 /// One gdb session; `Some` when the emulator should stop.
 fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
     let mut target = DebugTarget::new(machine, input);
-    let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
+    let result = GdbStub::new(Conn::new(conn)).run_blocking::<EventLoop<'_>>(&mut target);
     // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
     target.machine.clear_breakpoints();
     match result {
