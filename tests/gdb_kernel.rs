@@ -249,6 +249,13 @@ fn gdb(port: u16, steps: &[Step], out: File) -> Proc {
 /// shell during `ctrl-c`'s `continue`, where the test sends gdb a SIGINT (Ctrl-C).
 const SESSION: &[Step] = &[
     step("connect", &["target extended-remote :{port}"]),
+    step(
+        "helpers",
+        &[
+            "add-auto-load-safe-path {kernel}",
+            "source {kernel}/vmlinux-gdb.py",
+        ],
+    ),
     // A kernel VA, set while the MMU is still off.
     step("break", &["break start_kernel", "continue"]),
     step("bt", &["bt"]),
@@ -277,25 +284,27 @@ const SESSION: &[Step] = &[
     // QEMU names SCTLR_EL1 "SCTLR" (its cpreg name): print both, one is void.
     step(
         "sysregs",
-        &[
-            "p/x $SCTLR_EL1",
-            "p/x $SCTLR",
-            "p/x $TTBR1_EL1",
-            "p ($SCTLR_EL1 & 1) == 1",
-        ],
+        &["p/x $SCTLR_EL1", "p/x $SCTLR", "p/x $TTBR1_EL1"],
     ),
     step(
         "set-register",
         &["set $x0 = 1", "p $x0", "set $x0 = 0x1234", "p/x $x0"],
     ),
-    step("ctrl-c", &["delete", "continue"]),
+    // init's first write(2): a backtrace from EL0's SVC, a user address read through
+    // TTBR0_EL1, the kernel's helpers on the current task, and the return value.
     step(
-        "helpers",
+        "syscall",
         &[
-            "add-auto-load-safe-path {kernel}",
-            "source {kernel}/vmlinux-gdb.py",
+            "break __arm64_sys_write",
+            "continue",
+            "bt",
+            "p $lx_current().comm",
+            "x/s ((struct pt_regs *)$x0)->regs[1]",
+            "python gdb.execute('finish', True)",
+            "delete",
         ],
     ),
+    step("ctrl-c", &["continue"]),
     step("lx-version", &["lx-version"]),
     step("lx-cmdline", &["lx-cmdline"]),
     step("lx-ps", &["lx-ps"]),
@@ -421,6 +430,16 @@ fn registers(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The `n`th value a step printed that is not void (a register the machine lacks).
+fn value(text: &str, n: usize) -> String {
+    text.lines()
+        .filter(|l| l.starts_with('$') && !l.ends_with("= void"))
+        .nth(n)
+        .and_then(|l| l.split_once(" = "))
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
 /// Process names `lx-ps` lists; workqueue workers (`kworker/u2:1`) are named after the
 /// order they were created in, which timing decides, so they count as one name.
 fn process_names(text: &str) -> BTreeSet<&str> {
@@ -520,8 +539,26 @@ fn check_armvirt(r: &Run) {
         ],
     );
     // The MMU is on by now (SCTLR_EL1.M) and TTBR1_EL1 holds swapper_pg_dir.
-    s.expect("sysregs", &["$5 = 0x", "$6 = void", "$7 = 0x", "$8 = 1"]);
-    s.expect("set-register", &["$9 = 1", "$10 = 0x1234"]);
+    s.expect("sysregs", &["$5 = 0x", "$6 = void", "$7 = 0x"]);
+    let sctlr = value(s.get("sysregs"), 0);
+    assert!(
+        u64::from_str_radix(sctlr.trim_start_matches("0x"), 16).is_ok_and(|v| v & 1 == 1),
+        "SCTLR_EL1.M is clear at rest_init: {sctlr}"
+    );
+    s.expect("set-register", &["$8 = 1", "$9 = 0x1234"]);
+    s.expect(
+        "syscall",
+        &[
+            "Breakpoint 4, __arm64_sys_write (regs=0x",
+            "#0  __arm64_sys_write (",
+            " in el0_svc (",
+            " in el0t_64_sync () at ",
+            "$10 = \"init\"",
+            ":\t\"armvirt-init: userspace up\\n\"",
+            "Run till exit from #0  __arm64_sys_write (",
+            "Value returned is $11 = 27",
+        ],
+    );
     s.expect(
         "ctrl-c",
         &["Program received signal SIGINT, Interrupt.", ") at "],
@@ -588,15 +625,18 @@ fn compare(a: &Run, q: &Run) {
         "info registers at start_kernel: armvirt (left) and QEMU (right) differ"
     );
     // The same system registers under their two names.
-    let value = |text: &str, n: usize| -> String {
-        text.lines()
-            .filter(|l| !l.ends_with("= void"))
-            .nth(n)
-            .unwrap_or_default()
-            .split_once(" = ")
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default()
+    // The string write(2) got sits at a user address that differs (user-space ASLR).
+    let kernel_side = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.contains(":\t\""))
+            .map(String::from)
+            .collect()
     };
+    assert_eq!(
+        kernel_side(a.session.get("syscall")),
+        kernel_side(q.session.get("syscall")),
+        "step syscall: armvirt (left) and QEMU (right) differ"
+    );
     let (sa, sq) = (a.session.get("sysregs"), q.session.get("sysregs"));
     assert_eq!(value(sa, 0), value(sq, 0), "SCTLR_EL1:\n{sa}\n{sq}");
     assert_eq!(value(sa, 1), value(sq, 1), "TTBR1_EL1:\n{sa}\n{sq}");
