@@ -7,8 +7,11 @@
 //! - `stepi` per second: gdb's `stepi N`, one resume/stop round trip and register fetch per
 //!   instruction, from start_kernel on;
 //! - `x/65536xb` throughput: 64 KiB of kernel text read through gdb's memory packets
-//!   (formatted into a string, not printed);
-//!   and asserts nothing about speed.
+//!   (formatted into a string, not printed); gdb reads one byte per `m` packet for it;
+//! - `dump binary memory` throughput for 1 MiB, which gdb reads in packets as large as
+//!   the stub allows;
+//!
+//! and asserts nothing about speed.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -30,6 +33,9 @@ const STEPS: u32 = 2000;
 /// `x/65536xb` reads per measurement.
 const READS: u32 = 4;
 const READ_BYTES: u64 = 65536;
+const DUMP_BYTES: u64 = 1 << 20;
+/// Dumps per measurement.
+const DUMPS: u32 = 4;
 
 #[derive(Clone, Copy, Debug)]
 enum Emulator {
@@ -42,6 +48,7 @@ struct Figures {
     to_start_kernel: f64,
     stepi_per_sec: f64,
     read_kib_per_sec: f64,
+    dump_mib_per_sec: f64,
 }
 
 fn free_port() -> u16 {
@@ -139,6 +146,15 @@ fn measure(emu: Emulator, dir: &Path) -> Figures {
         .arg(timed("stepi", &format!("stepi {STEPS}"), 1))
         .arg("-ex")
         .arg(timed("read", &format!("x/{READ_BYTES}xb _text"), READS))
+        .arg("-ex")
+        .arg(timed(
+            "dump",
+            &format!(
+                "dump binary memory {} _text _text+{DUMP_BYTES}",
+                dir.join(format!("{emu:?}-dump")).display()
+            ),
+            DUMPS,
+        ))
         .args(["-ex", "kill"])
         .arg(kdir.join("vmlinux"));
     let out = dir.join(format!("{emu:?}-gdb"));
@@ -167,6 +183,9 @@ fn measure(emu: Emulator, dir: &Path) -> Figures {
         to_start_kernel,
         stepi_per_sec: STEPS as f64 / seconds(&text, "stepi"),
         read_kib_per_sec: (READS as u64 * READ_BYTES) as f64 / 1024.0 / seconds(&text, "read"),
+        dump_mib_per_sec: (DUMPS as u64 * DUMP_BYTES) as f64
+            / (1 << 20) as f64
+            / seconds(&text, "dump"),
     }
 }
 
@@ -195,5 +214,10 @@ fn main() {
         "x/65536xb KiB per second",
         a.read_kib_per_sec,
         q.read_kib_per_sec,
+    );
+    row(
+        "dump memory (1 MiB) MiB per second",
+        a.dump_mib_per_sec,
+        q.dump_mib_per_sec,
     );
 }
