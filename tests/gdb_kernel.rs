@@ -37,13 +37,16 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 const KERNEL_DIR: &str = "debug-kernel/current";
-const APPEND: &str = "console=ttyAMA0";
+/// What the guest runs instead of the initramfs's plain shell: it loads the debug
+/// kernel's two modules (for `lx-lsmod`), then the interactive shell.
+const GUEST_SCRIPT: &str =
+    "insmod /lib/modules/crc7.ko && insmod /lib/modules/crc-itu-t.ko; exec setsid cttyhack sh -l\n";
 /// The initramfs's interactive shell prompt: the kernel has booted to userspace.
 const PROMPT: &str = "/ # ";
 /// Whole-session deadline for one machine (boot to the shell included).
 const SESSION_SECS: u64 = 300;
 /// How long Ctrl-C may take to stop a running kernel (gdb's SIGINT to its prompt).
-const INTERRUPT_SECS: f64 = 2.0;
+const INTERRUPT_SECS: f64 = 1.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Emulator {
@@ -125,19 +128,53 @@ impl Drop for Proc {
     }
 }
 
-/// The guest: the debug kernel halted at reset, serving gdb on `port`; its console goes
-/// to `console`.
-fn start_guest(emu: Emulator, port: u16, smp: u32, console: File) -> Proc {
+/// The kernel command line: the console, and the guest script for the initramfs's /init
+/// (`armvirt.run=BASE64`).
+fn append() -> String {
+    let mut b64 = Command::new("base64")
+        .arg("-w0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("base64");
+    use std::io::Write;
+    b64.stdin
+        .take()
+        .unwrap()
+        .write_all(GUEST_SCRIPT.as_bytes())
+        .unwrap();
+    let out = b64.wait_with_output().unwrap();
+    format!(
+        "console=ttyAMA0 armvirt.run={}",
+        String::from_utf8(out.stdout).unwrap().trim()
+    )
+}
+
+/// The initramfs with the debug kernel's modules added under /lib/modules: Linux unpacks
+/// every archive of a concatenation, each starting 4-byte aligned with zeros between
+/// (Documentation/driver-api/early-userspace/buffer-format.rst).
+fn initrd_with_modules(dir: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(fixture("initramfs/initramfs.cpio.gz")).unwrap();
+    bytes.resize(bytes.len().next_multiple_of(4), 0);
+    bytes.extend(std::fs::read(fixture(&format!("{KERNEL_DIR}/modules.cpio"))).unwrap());
+    let path = dir.join("initrd");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The guest: the debug kernel halted at reset, serving gdb on `port`, booting with
+/// `initrd`; its console goes to `console`.
+fn start_guest(emu: Emulator, port: u16, smp: u32, initrd: &Path, console: File) -> Proc {
     let kernel = fixture(&format!("{KERNEL_DIR}/Image"));
-    let initrd = fixture("initramfs/initramfs.cpio.gz");
+    let append = append();
     let mut cmd = match emu {
         Emulator::Armvirt => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_armvirt"));
             c.arg("--kernel")
                 .arg(&kernel)
                 .arg("--initrd")
-                .arg(&initrd)
-                .args(["--append", APPEND, "-m", "1G", "--smp", &smp.to_string()])
+                .arg(initrd)
+                .args(["--append", &append, "-m", "1G", "--smp", &smp.to_string()])
                 .args(["-S", "--gdb", &port.to_string()]);
             c
         }
@@ -147,8 +184,8 @@ fn start_guest(emu: Emulator, port: u16, smp: u32, console: File) -> Proc {
             c.args(["--smp", &smp.to_string(), "--timeout", "600"])
                 .args(["--gdb", &port.to_string()])
                 .arg(&kernel)
-                .arg(&initrd)
-                .arg(APPEND);
+                .arg(initrd)
+                .arg(&append);
             c
         }
     };
@@ -221,12 +258,14 @@ impl Transcript {
 /// Printed by gdb before each step's commands.
 const MARK: &str = "@@ step ";
 
-/// gdb-multiarch in batch mode on the debug kernel's vmlinux, running `steps`; stdout and
-/// stderr both go to `out` (so errors sit in the step that caused them).
-fn gdb(port: u16, steps: &[Step], out: File) -> Proc {
+/// gdb-multiarch in batch mode on the debug kernel's vmlinux, running `steps` in `cwd`
+/// (where `lx-symbols` also looks for modules); stdout and stderr both go to `out` (so
+/// errors sit in the step that caused them).
+fn gdb(port: u16, steps: &[Step], cwd: &Path, out: File) -> Proc {
     let dir = fixture(KERNEL_DIR);
     let mut cmd = Command::new("gdb-multiarch");
-    cmd.args(["-nx", "-batch"])
+    cmd.current_dir(cwd)
+        .args(["-nx", "-batch"])
         .args(["-ex", "set pagination off", "-ex", "set confirm off"])
         .args(["-ex", "set width 0"]);
     for s in steps {
@@ -310,6 +349,15 @@ const SESSION: &[Step] = &[
     step("lx-ps", &["lx-ps"]),
     step("lx-dmesg", &["lx-dmesg"]),
     step("lx-lsmod", &["lx-lsmod"]),
+    // The modules' symbols, from their .ko files; their data read at module addresses.
+    step(
+        "lx-symbols",
+        &[
+            "lx-symbols {kernel}/modules",
+            "x/8xb crc7_be_syndrome_table",
+            "x/4xh crc_itu_t_table",
+        ],
+    ),
     step("detach", &["detach"]),
 ];
 
@@ -341,13 +389,15 @@ struct Run {
 /// Runs `session` in gdb against the guest on `smp` vCPUs, sending gdb a Ctrl-C once the
 /// guest's shell is up, then `reconnect` in a second gdb.
 fn run(emu: Emulator, smp: u32, session: &[Step], reconnect: &[Step]) -> Run {
-    let dir = Scratch::new(&format!("gdb-kernel-{emu:?}-{smp}"));
+    // One name for both machines: lx-symbols prints the directory gdb runs in.
+    let dir = Scratch::new(&format!("gdb-kernel-{smp}"));
     let port = free_port();
     let (console, console_file) = Log::new(&dir.0, "console");
-    let mut guest = start_guest(emu, port, smp, console_file);
+    let initrd = initrd_with_modules(&dir.0);
+    let mut guest = start_guest(emu, port, smp, &initrd, console_file);
 
     let (out, out_file) = Log::new(&dir.0, "gdb");
-    let mut g = gdb(port, session, out_file);
+    let mut g = gdb(port, session, &dir.0, out_file);
     let deadline = Instant::now() + Duration::from_secs(SESSION_SECS);
     // Ctrl-C once the shell is up: gdb is in `ctrl-c`'s `continue` then.
     let mut sent: Option<Instant> = None;
@@ -386,7 +436,7 @@ fn run(emu: Emulator, smp: u32, session: &[Step], reconnect: &[Step]) -> Run {
 
     // The guest goes on after the detach; a second gdb attaches to it and kills it.
     let (out2, out2_file) = Log::new(&dir.0, "gdb2");
-    let mut g2 = gdb(port, reconnect, out2_file);
+    let mut g2 = gdb(port, reconnect, &dir.0, out2_file);
     assert!(
         g2.wait(SESSION_SECS).is_some(),
         "{emu:?}: reconnect timed out:\n{}",
@@ -416,6 +466,7 @@ const SAME_ON_BOTH: &[&str] = &[
     "lx-version",
     "lx-cmdline",
     "lx-lsmod",
+    "lx-symbols",
 ];
 
 /// `info registers` lines of the registers start_kernel's entry fixes on any machine: the
@@ -467,7 +518,7 @@ fn messages(text: &str) -> Vec<&str> {
 const MACHINE_INDEPENDENT: &[&str] = &[
     "Booting Linux on physical CPU 0x0000000000 [0x410fd083]",
     "Machine model: linux,dummy-virt",
-    "Kernel command line: console=ttyAMA0",
+    "Kernel command line: console=ttyAMA0 armvirt.run=",
     "psci: PSCIv1.1 detected in firmware.",
     "smp: Brought up 1 node, 1 CPU",
     "CPU: All CPU(s) started at EL1",
@@ -564,10 +615,23 @@ fn check_armvirt(r: &Run) {
         &["Program received signal SIGINT, Interrupt.", ") at "],
     );
     s.expect("lx-version", &["Linux version 6.1.", "-armvirt-debug"]);
-    s.expect("lx-cmdline", &[APPEND]);
+    s.expect("lx-cmdline", &[&append()]);
     s.expect("lx-ps", &["TASK", "PID", "COMM", "swapper/0", "init", "sh"]);
     s.expect("lx-dmesg", &["Booting Linux on physical CPU", "Run /init"]);
-    s.expect("lx-lsmod", &["Address", "Module", "Size  Used by"]);
+    s.expect(
+        "lx-lsmod",
+        &["Address", "Module", "Size  Used by", "crc_itu_t", "crc7"],
+    );
+    s.expect(
+        "lx-symbols",
+        &[
+            "loading @0x",
+            "/modules/crc",
+            // lib/crc7.c and lib/crc-itu-t.c: the tables' first entries.
+            "<crc7_be_syndrome_table>:\t0x00\t0x12\t0x24\t0x36\t0x48\t0x5a\t0x6c\t0x7e",
+            "<crc_itu_t_table>:\t0x0000\t0x1021\t0x2042\t0x3063",
+        ],
+    );
     s.expect("detach", &["[Inferior 1 (process 1) detached]"]);
     r.reconnect.expect("connect", &[") at "]);
     r.reconnect
@@ -599,7 +663,7 @@ fn check_self_consistent(emu: Emulator, r: &Run) {
     }
     for line in MACHINE_INDEPENDENT {
         assert!(
-            dmesg.contains(line),
+            dmesg.iter().any(|m| m.starts_with(line)),
             "{emu:?}: {line:?} not in lx-dmesg:\n{}",
             r.session.get("lx-dmesg")
         );
