@@ -13,6 +13,10 @@ use gdbstub::stub::{DisconnectReason, GdbStub};
 use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 
+/// The largest packet gdb sends or asks for (gdb's own limit, MAX_REMOTE_PACKET_SIZE):
+/// memory moves in 8 KiB pieces, where gdbstub's default of 4 KiB gives 2 KiB.
+const PACKET_SIZE: usize = 16 * 1024;
+
 /// Rounds of vCPU quanta between two looks for a new connection while no gdb is attached.
 const ROUNDS_PER_ACCEPT: u32 = 64;
 
@@ -79,8 +83,18 @@ fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
 
 /// One gdb session; `Some` when the emulator should stop.
 fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
+    let stub = match GdbStub::builder(Conn::new(conn))
+        .packet_buffer_size(PACKET_SIZE)
+        .build()
+    {
+        Ok(stub) => stub,
+        Err(e) => {
+            eprintln!("armvirt: gdb: {e}");
+            return None;
+        }
+    };
     let mut target = DebugTarget::new(machine, input);
-    let result = GdbStub::new(Conn::new(conn)).run_blocking::<EventLoop<'_>>(&mut target);
+    let result = stub.run_blocking::<EventLoop<'_>>(&mut target);
     // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
     target.machine.clear_breakpoints();
     match result {
