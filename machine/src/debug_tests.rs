@@ -69,7 +69,7 @@ fn breakpoints_stop_the_run_and_a_step_moves_off() {
     assert_eq!(m.debug_run(&mut input, 1), DebugRun::Breakpoint { vcpu: 0 });
     assert!(m.at_breakpoint(0));
     assert_eq!((m.regs(0).pc, m.regs(0).x[5]), (body + 4, 1));
-    assert_eq!(m.debug_step(0), None);
+    assert_eq!(m.debug_step(0, false), None);
     assert_eq!(m.regs(0).pc, body + 8);
     assert!(m.remove_breakpoint(body + 4));
     assert!(!m.remove_breakpoint(body + 4));
