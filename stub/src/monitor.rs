@@ -291,7 +291,8 @@ fn mmu(machine: &Machine, n: usize) -> String {
             "{name}={ttbr:#018x}: ASID {:#x}, table {:#x}, {}-bit VA, {granule} granule, walks {}, top byte {}",
             ttbr >> 48,
             ttbr & 0x0000_ffff_ffff_fffe,
-            64 - sz,
+            // The walker clamps TxSZ as QEMU does (`walk.rs`).
+            (64 - sz).clamp(25, 48),
             if tcr & epd != 0 { "disabled" } else { "enabled" },
             if tcr & tbi != 0 { "ignored" } else { "checked" }
         );
