@@ -19,6 +19,9 @@ monitor info mmu
 monitor xlate {buf:#x}
 monitor xlate 0x1000000000000
 monitor bogus command
+monitor cpu 1
+monitor xlate $pc
+eval \"monitor xlate %#lx\", $pc
 monitor phys on
 x/gx {buf:#x}
 monitor phys off
@@ -76,6 +79,9 @@ monitor quit
             // A VA beyond the 48-bit PA space with the MMU off: Address size fault.
             "-> address size fault at level 0".into(),
             "unknown command 'bogus command'; 'monitor help' lists the commands".into(),
+            "no CPU '1': the CPUs are 0 to 0".into(),
+            "'$pc' is not a number; for an expression use gdb's eval".into(),
+            "CPU#0: VA 0x0000000040000000".into(),
             "gdb memory accesses now use physical addresses".into(),
             "machine reset (vCPU 0 at pc 0x40000000)".into(),
         ],

@@ -1,7 +1,8 @@
 //! `monitor` commands (the `qRcmd` packet): what QEMU's monitor offers a kernel debugger
 //! through gdb, and more. Each command returns its text; gdb prints it on its console.
 //! A command that is not understood answers with a line saying so, never an error that
-//! ends the session. Commands act on the vCPU of gdb's selected thread.
+//! ends the session. Commands act on the vCPU that stopped last, or the one `cpu N`
+//! chose (as in QEMU's monitor).
 
 use crate::target::DebugTarget;
 use armvirt_cpu::mmu::{perm, FaultKind, Translation};
@@ -13,8 +14,9 @@ use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
 use std::fmt::Write;
 
 const HELP: &str = "\
-armvirt monitor commands (they act on gdb's selected thread's vCPU):
+armvirt monitor commands:
   help                 this list
+  cpu N                act on vCPU N (thread N+1) from now on (now: {cpu})
   info registers       general, PSTATE and system registers
   info mmu             the translation regime: SCTLR/TCR/TTBRn/MAIR decoded
   xlate VA             translate VA as the vCPU would now, showing the walk
@@ -85,16 +87,31 @@ impl MonitorCmd for DebugTarget<'_> {
 impl DebugTarget<'_> {
     /// Runs one monitor command; returns what to print.
     pub(crate) fn command(&mut self, words: &[&str]) -> String {
-        let n = self.selected;
+        let n = self.monitor_vcpu.unwrap_or(self.vcpu);
         match words {
             [] | ["help"] | ["?"] => HELP
+                .replace("{cpu}", &n.to_string())
                 .replace("{phys}", on_off(self.settings.phys))
                 .replace("{stepirq}", on_off(self.settings.step_irqs)),
             ["info", "registers"] | ["info", "reg"] => registers(self.machine, n),
             ["info", "mmu"] | ["info", "tlb"] => mmu(self.machine, n),
+            ["cpu", i] => match i.parse::<usize>() {
+                Ok(i) if i < self.machine.vcpu_count() => {
+                    self.monitor_vcpu = Some(i);
+                    format!("monitor commands now act on CPU#{i} (thread {})\n", i + 1)
+                }
+                _ => format!(
+                    "no CPU '{i}': the CPUs are 0 to {}\n",
+                    self.machine.vcpu_count() - 1
+                ),
+            },
             ["xlate" | "translate", va] => match parse_address(va) {
                 Ok(va) => xlate(self.machine, n, va),
-                Err(e) => format!("{e}\n"),
+                // gdb passes the words as typed: expressions are not evaluated.
+                Err(_) => format!(
+                    "'{va}' is not a number; for an expression use gdb's eval: \
+                     eval \"monitor xlate %#lx\", {va}\n"
+                ),
             },
             ["phys"] => format!("phys is {}\n", on_off(self.settings.phys)),
             ["phys", v] => match switch(v) {
@@ -135,7 +152,6 @@ impl DebugTarget<'_> {
         match self.machine.reset() {
             Ok(()) => {
                 self.vcpu = 0;
-                self.selected = 0;
                 format!(
                     "machine reset (vCPU 0 at pc {:#x}); gdb still shows the old registers: \
                      'flushregs' reads them again\n",

@@ -44,9 +44,10 @@ pub(crate) struct DebugTarget<'a> {
     pub settings: &'a mut Settings,
     /// The vCPU that stopped last (named in the stop reply; Ctrl-C reports it).
     pub vcpu: usize,
-    /// The vCPU of gdb's selected thread, as far as the stub can tell: the one whose
-    /// registers gdb read or wrote last (`monitor` commands act on it).
-    pub selected: usize,
+    /// The vCPU `monitor` commands act on when `monitor cpu N` chose one (QEMU's monitor
+    /// has the same command); else they act on the vCPU that stopped last. (gdb does not
+    /// tell the stub which thread it has selected.)
+    pub monitor_vcpu: Option<usize>,
     pub action: Action,
     /// The step gdb's resume actions asked for, until `resume` turns them into `action`.
     pub pending_step: Option<usize>,
@@ -68,7 +69,7 @@ impl<'a> DebugTarget<'a> {
             input,
             settings,
             vcpu: 0,
-            selected: 0,
+            monitor_vcpu: None,
             action: Action::Stopped,
             pending_step: None,
             hw_breakpoints: HwBreakpoints::default(),
@@ -83,12 +84,10 @@ impl<'a> DebugTarget<'a> {
         (n < self.machine.vcpu_count()).then_some(n)
     }
 
-    /// The vCPU of thread `tid` for a register access, which also makes it the
-    /// selected one; a thread that does not exist is an error reply.
+    /// The vCPU of thread `tid` for a register access; a thread that does not exist is
+    /// an error reply.
     pub fn select(&mut self, tid: Tid) -> Result<usize, TargetError<String>> {
-        let n = self.vcpu_of(tid).ok_or(TargetError::NonFatal)?;
-        self.selected = n;
-        Ok(n)
+        self.vcpu_of(tid).ok_or(TargetError::NonFatal)
     }
 
     fn checked(&self, tid: Tid) -> Result<usize, TargetError<String>> {
