@@ -40,6 +40,9 @@ pub enum Exit {
     Wfi,
     /// The PC reached a debugger breakpoint; the instruction there has not run.
     Breakpoint,
+    /// An access hit a debugger watchpoint (`watch.rs`); the PC is on the accessing
+    /// instruction, which has not taken effect. Running or stepping on executes it.
+    Watchpoint(crate::watch::WatchHit),
 }
 
 /// Debugger breakpoints: PC values checked by the executor before each instruction, so
@@ -127,6 +130,14 @@ impl Cpu {
     /// Runs until `budget` instructions have retired (finishing the current block) or an
     /// instruction hands control back.
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
+        // Off a watchpoint hit first: that instruction runs once unwatched.
+        if let Some(set) = self.take_pending_watch() {
+            let exit = self.step_one(m);
+            self.restore_watch(set);
+            if let Some(x) = exit {
+                return x;
+            }
+        }
         // Two instances of one loop: the breakpoint check costs nothing when none is set.
         if self.breakpoints.is_empty() {
             self.run_blocks::<false>(m, budget)
@@ -165,6 +176,9 @@ impl Cpu {
                     Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
                     Flow::Jump => break,
                     Flow::Exception(e) => {
+                        if let Some(hit) = self.watch_stop(&e) {
+                            return Exit::Watchpoint(hit);
+                        }
                         self.take_exception(e);
                         break;
                     }
@@ -175,8 +189,20 @@ impl Cpu {
         Exit::Budget
     }
 
-    /// Executes exactly one instruction (the debugger's single step).
+    /// Executes exactly one instruction (the debugger's single step). Breakpoints are not
+    /// checked; watchpoints are, except on the instruction the vCPU stopped at for one.
     pub fn step(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+        match self.take_pending_watch() {
+            Some(set) => {
+                let exit = self.step_one(m);
+                self.restore_watch(set);
+                exit
+            }
+            None => self.step_one(m),
+        }
+    }
+
+    fn step_one(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
         self.tlb.sync(m.tlbi);
         let d = match self.fetch_one(m) {
             Ok(d) => d,
@@ -189,7 +215,10 @@ impl Cpu {
         match (d.exec)(self, m, d.insn) {
             Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
             Flow::Jump => {}
-            Flow::Exception(e) => self.take_exception(e),
+            Flow::Exception(e) => match self.watch_stop(&e) {
+                Some(hit) => return Some(Exit::Watchpoint(hit)),
+                None => self.take_exception(e),
+            },
             Flow::Exit(x) => return Some(x),
         }
         None

@@ -13,7 +13,7 @@ use crate::machine::Machine;
 use crate::psci::{self, Outcome};
 use crate::vcpu::Power;
 use armvirt_cpu::exception::Exception;
-use armvirt_cpu::{Exit, Mem};
+use armvirt_cpu::{Exit, Mem, WatchHit};
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -59,6 +59,8 @@ enum SliceEnd {
     Finished(RunEnd),
     /// The vCPU reached a debugger breakpoint (the instruction there has not run).
     Breakpoint,
+    /// The vCPU's next access hits a debugger watchpoint (the instruction has not run).
+    Watchpoint(WatchHit),
 }
 
 /// How one scheduling round ended.
@@ -69,6 +71,8 @@ pub(crate) enum Round {
     Idle,
     /// vCPU `vcpu` stopped at a debugger breakpoint; the round ended there.
     Breakpoint { vcpu: usize },
+    /// vCPU `vcpu` stopped at a debugger watchpoint; the round ended there.
+    Watchpoint { vcpu: usize, hit: WatchHit },
     /// The run is over.
     End(Result<RunEnd, Stop>),
 }
@@ -77,7 +81,8 @@ impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            // (Breakpoints exist only while a debugger runs the machine: `debug.rs`.)
+            // (Breakpoints and watchpoints exist only while a debugger runs the machine:
+            // `debug.rs`.)
             if let Round::End(end) = self.round(&mut input) {
                 return end;
             }
@@ -101,6 +106,7 @@ impl Machine {
                 Ok(SliceEnd::Continue) => {}
                 Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
                 Ok(SliceEnd::Breakpoint) => return Round::Breakpoint { vcpu: i },
+                Ok(SliceEnd::Watchpoint(hit)) => return Round::Watchpoint { vcpu: i, hit },
                 Err(stop) => return Round::End(Err(stop)),
             }
         }
@@ -139,8 +145,10 @@ impl Machine {
         };
         let exit = vcpu.cpu.run(&mut mem, budget);
         self.gic.update_timer_ppis(i, &self.vcpus[i]);
-        if exit == Exit::Breakpoint {
-            return Ok(SliceEnd::Breakpoint);
+        match exit {
+            Exit::Breakpoint => return Ok(SliceEnd::Breakpoint),
+            Exit::Watchpoint(hit) => return Ok(SliceEnd::Watchpoint(hit)),
+            _ => {}
         }
         Ok(match self.on_exit(i, exit) {
             Some(end) => SliceEnd::Finished(end),
@@ -152,8 +160,8 @@ impl Machine {
     /// the run ends. Also used by the debugger's single step (`debug.rs`).
     pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<RunEnd> {
         match exit {
-            // Breakpoints are the debugger's: its loop stops at them itself.
-            Exit::Budget | Exit::Breakpoint => {}
+            // Breakpoints and watchpoints are the debugger's: its loop stops at them itself.
+            Exit::Budget | Exit::Breakpoint | Exit::Watchpoint(_) => {}
             Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
                 Outcome::Continue | Outcome::CpuOff => {}
                 Outcome::SystemOff => return Some(RunEnd::PowerOff),

@@ -3,7 +3,7 @@
 //! within a fraction of a millisecond of guest execution.
 
 use crate::target::{Action, DebugTarget};
-use armvirt_machine::{DebugRun, RunEnd, Stop};
+use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, WatchHit};
 use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
@@ -35,16 +35,23 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
             Action::Step => {
                 t.action = Action::Stopped;
                 Ok(Event::TargetStopped(match t.machine.debug_step(t.vcpu) {
-                    None => StopReason::DoneStep,
-                    Some(end) => stopped_by(t, end),
+                    DebugStep::Done => StopReason::DoneStep,
+                    DebugStep::Watchpoint(hit) => watched(t, t.vcpu, &hit),
+                    DebugStep::End(end) => stopped_by(t, end),
                 }))
             }
             Action::Continue { fresh } => {
                 if fresh {
                     t.action = Action::Continue { fresh: false };
                     if t.machine.at_breakpoint(t.vcpu) {
-                        if let Some(end) = t.machine.debug_step(t.vcpu) {
-                            return Ok(Event::TargetStopped(stopped_by(t, end)));
+                        match t.machine.debug_step(t.vcpu) {
+                            DebugStep::Done => {}
+                            DebugStep::Watchpoint(hit) => {
+                                return Ok(Event::TargetStopped(watched(t, t.vcpu, &hit)));
+                            }
+                            DebugStep::End(end) => {
+                                return Ok(Event::TargetStopped(stopped_by(t, end)));
+                            }
                         }
                     }
                 }
@@ -65,6 +72,9 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
                                 StopReason::SwBreak(())
                             }));
                         }
+                        DebugRun::Watchpoint { vcpu, hit } => {
+                            return Ok(Event::TargetStopped(watched(t, vcpu, &hit)));
+                        }
                         DebugRun::End(end) => return Ok(Event::TargetStopped(stopped_by(t, end))),
                     }
                 }
@@ -77,6 +87,14 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
         t.action = Action::Stopped;
         Ok(Some(StopReason::Signal(Signal::SIGINT)))
     }
+}
+
+/// The stop gdb hears about when vCPU `vcpu` stopped at a watchpoint (before the access):
+/// gdb looks at that vCPU from now on.
+fn watched(t: &mut DebugTarget<'_>, vcpu: usize, hit: &WatchHit) -> StopReason {
+    t.vcpu = vcpu;
+    t.action = Action::Stopped;
+    crate::watchpoints::stop_reason((), hit)
 }
 
 /// The stop gdb hears about when a run ends or cannot go on. Power-off, reset and quit

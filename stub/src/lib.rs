@@ -3,7 +3,7 @@
 //!
 //! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
 //! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
-//! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step), `extended_mode.rs` (and kill); `event_loop.rs` runs the guest while gdb waits, and
+//! registers), `target_xml.rs`, `breakpoints.rs`, `watchpoints.rs`, `resume.rs` (continue and single step), `extended_mode.rs` (and kill); `event_loop.rs` runs the guest while gdb waits, and
 //! `server.rs` accepts connections and keeps the guest going between them.
 //!
 //! Everything runs on the machine's thread: while the guest runs, the event loop checks
@@ -19,5 +19,6 @@ mod server;
 mod single_register;
 mod target;
 mod target_xml;
+mod watchpoints;
 
 pub use server::{serve, Served};

@@ -47,8 +47,8 @@ pub fn serve(machine: &mut Machine, listener: TcpListener, start_halted: bool) -
             None if waiting_for_gdb => {}
             None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
                 DebugRun::Slice => {}
-                // No gdb is attached, so no breakpoint can be set.
-                DebugRun::Breakpoint { .. } => {}
+                // No gdb is attached, so no breakpoint or watchpoint can be set.
+                DebugRun::Breakpoint { .. } | DebugRun::Watchpoint { .. } => {}
                 DebugRun::End(end) => return Served::Run(end),
             },
         }
@@ -81,7 +81,8 @@ fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
 fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
     let mut target = DebugTarget::new(machine, input);
     let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
-    // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
+    // A gdb that hung up mid-continue leaves its breakpoints and watchpoints in: the guest
+    // goes on without.
     target.machine.clear_breakpoints();
     match result {
         Ok(DisconnectReason::Disconnect) => None,
