@@ -40,9 +40,11 @@ pub enum Exit {
     Wfi,
     /// The PC reached a debugger breakpoint; the instruction there has not run.
     Breakpoint,
-    /// An access hit a debugger watchpoint (`watch.rs`); the PC is on the accessing
-    /// instruction, which has not taken effect. Running or stepping on executes it.
-    Watchpoint(crate::watch::WatchHit),
+    /// An access hit a debugger watchpoint (`watch.rs`; the hit is
+    /// `watchpoints.pending()`); the PC is on the accessing instruction, which has not
+    /// taken effect. Running or stepping on executes it. (No payload: a small `Exit`
+    /// keeps every handler's `Flow` small.)
+    Watchpoint,
 }
 
 /// Debugger breakpoints: PC values checked by the executor before each instruction, so
@@ -176,8 +178,8 @@ impl Cpu {
                     Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
                     Flow::Jump => break,
                     Flow::Exception(e) => {
-                        if let Some(hit) = self.watch_stop(&e) {
-                            return Exit::Watchpoint(hit);
+                        if self.watch_stop(&e) {
+                            return Exit::Watchpoint;
                         }
                         self.take_exception(e);
                         break;
@@ -215,10 +217,8 @@ impl Cpu {
         match (d.exec)(self, m, d.insn) {
             Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
             Flow::Jump => {}
-            Flow::Exception(e) => match self.watch_stop(&e) {
-                Some(hit) => return Some(Exit::Watchpoint(hit)),
-                None => self.take_exception(e),
-            },
+            Flow::Exception(e) if self.watch_stop(&e) => return Some(Exit::Watchpoint),
+            Flow::Exception(e) => self.take_exception(e),
             Flow::Exit(x) => return Some(x),
         }
         None

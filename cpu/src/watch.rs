@@ -126,7 +126,7 @@ impl Watchpoints {
             .copied()
     }
 
-    /// The hit the vCPU stopped at and has not yet run past.
+    /// The hit the vCPU stopped at (`Exit::Watchpoint`) and has not yet run past.
     pub fn pending(&self) -> Option<WatchHit> {
         self.pending
     }
@@ -182,16 +182,19 @@ impl Cpu {
         self.check_watch(va, len, acc)
     }
 
-    /// The executor's side of a hit: `Some` when `e` is a watchpoint hit rather than an
-    /// exception for the guest. The instruction did not complete: it is not counted.
-    pub(crate) fn watch_stop(&mut self, e: &Exception) -> Option<WatchHit> {
+    /// The executor's side of a hit: true when `e` is a watchpoint hit rather than an
+    /// exception for the guest; the hit is then pending. The instruction did not complete:
+    /// it is not counted.
+    pub(crate) fn watch_stop(&mut self, e: &Exception) -> bool {
         if e.ec != EC_DEBUGGER_WATCHPOINT {
-            return None;
+            return false;
         }
-        let hit = self.watchpoints.hit.take()?;
+        let Some(hit) = self.watchpoints.hit.take() else {
+            return false;
+        };
         self.icount -= 1;
         self.watchpoints.pending = Some(hit);
-        Some(hit)
+        true
     }
 
     /// Before running on: if the vCPU stopped at a watchpoint and is still on that

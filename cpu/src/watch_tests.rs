@@ -19,7 +19,7 @@ const FPEN_ALL: u64 = 3 << 20;
 /// Runs the loaded program; the watchpoint hit it stops at, if any.
 fn run_to_watch(t: &mut TestCpu) -> Option<WatchHit> {
     match t.run_limit(1000) {
-        Exit::Watchpoint(hit) => Some(hit),
+        Exit::Watchpoint => Some(t.cpu.watchpoints.pending().expect("the hit")),
         Exit::Hvc(0xfffe) => None,
         other => panic!("stopped with {other:?} at {:#x}", t.cpu.s.pc),
     }
@@ -291,7 +291,8 @@ cpu_test! {
         let w = (DATA, 8, WatchKind::Write);
         watch(&mut t, w.0, w.1, w.2);
         let first = t.with_mem(None, |cpu, m| cpu.step(m));
-        assert_eq!(first, Some(Exit::Watchpoint(hit(w, true, DATA, 8, RAM_BASE))));
+        assert_eq!(first, Some(Exit::Watchpoint));
+        assert_eq!(t.cpu.watchpoints.pending(), Some(hit(w, true, DATA, 8, RAM_BASE)));
         assert_eq!((t.cpu.s.pc, t.read_u64(DATA)), (RAM_BASE, 0));
         assert_eq!(t.with_mem(None, |cpu, m| cpu.step(m)), None);
         assert_eq!((t.cpu.s.pc, t.read_u64(DATA)), (RAM_BASE + 4, 5));

@@ -229,9 +229,13 @@ impl Machine {
             return DebugStep::Done;
         }
         let (mut m, vcpus) = self.split();
-        match vcpus[n].cpu.step(&mut m) {
+        let cpu = &mut vcpus[n].cpu;
+        match cpu.step(&mut m) {
             None => DebugStep::Done,
-            Some(Exit::Watchpoint(hit)) => DebugStep::Watchpoint(hit),
+            Some(Exit::Watchpoint) => match cpu.watchpoints.pending() {
+                Some(hit) => DebugStep::Watchpoint(hit),
+                None => DebugStep::Done,
+            },
             Some(exit) => match self.on_exit(n, exit) {
                 Some(end) => DebugStep::End(Ok(end)),
                 None => DebugStep::Done,

@@ -147,7 +147,11 @@ impl Machine {
         self.gic.update_timer_ppis(i, &self.vcpus[i]);
         match exit {
             Exit::Breakpoint => return Ok(SliceEnd::Breakpoint),
-            Exit::Watchpoint(hit) => return Ok(SliceEnd::Watchpoint(hit)),
+            Exit::Watchpoint => {
+                if let Some(hit) = self.vcpus[i].cpu.watchpoints.pending() {
+                    return Ok(SliceEnd::Watchpoint(hit));
+                }
+            }
             _ => {}
         }
         Ok(match self.on_exit(i, exit) {
@@ -161,7 +165,7 @@ impl Machine {
     pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<RunEnd> {
         match exit {
             // Breakpoints and watchpoints are the debugger's: its loop stops at them itself.
-            Exit::Budget | Exit::Breakpoint | Exit::Watchpoint(_) => {}
+            Exit::Budget | Exit::Breakpoint | Exit::Watchpoint => {}
             Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
                 Outcome::Continue | Outcome::CpuOff => {}
                 Outcome::SystemOff => return Some(RunEnd::PowerOff),

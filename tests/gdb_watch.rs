@@ -1,0 +1,216 @@
+//! End to end: gdb-multiarch's `watch`, `rwatch` and `awatch` against `armvirt -S --gdb`
+//! running a bare-metal Image of stores and loads, asserting on what gdb prints: the
+//! watchpoint line, "Old value" / "New value" (or "Value"), and the PC just past the
+//! accessing instruction. When qemu-system-aarch64 is installed, the same script runs
+//! against it too and gdb must print the same.
+
+mod gdb_util;
+use armvirt_cpu::a64;
+use gdb_util::*;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
+/// "ARM\x64", little-endian, at offset 0x38 of the header.
+const IMAGE_MAGIC: u32 = 0x644d_5241;
+
+/// Offsets into the Image of the accessing instructions.
+const STORE: u64 = 0x48;
+const LOAD: u64 = STORE + 2 * 4;
+const BYTE_STORE: u64 = LOAD + 3 * 4;
+const PAIR: u64 = BYTE_STORE + 4;
+const STXR: u64 = PAIR + 2 * 4;
+const BUFFER: u64 = 0x80;
+/// The buffer's first doubleword as the Image holds it.
+const BUFFER_VALUE: u64 = 0x1122_3344_5566_7788;
+
+/// Stores and loads on a 32-byte buffer, then PSCI SYSTEM_OFF. Every access is aligned:
+/// with the MMU off data accesses are to Device memory.
+fn watch_image() -> Vec<u8> {
+    let mut image = a64!(
+        ; b ->start                 // code0
+        ; .u32 0                    // code1
+        ; .u64 0                    // text_offset
+        ; .u64 0x10000              // image_size
+        ; .u64 0b1010               // flags: little-endian, 4K pages, anywhere in RAM
+        ; .u64 0
+        ; .u64 0
+        ; .u64 0
+        ; .u32 IMAGE_MAGIC
+        ; .u32 0
+        ; ->start:
+        ; adr x4, ->buffer
+        ; movz x1, 0x42
+        ; str x1, [x4]              // STORE
+        ; add x2, x1, 1
+        ; ldr x5, [x4]              // LOAD
+        ; add x6, x5, 1
+        ; movz x3, 0x77
+        ; strb w3, [x4, 7]          // BYTE_STORE
+        ; stp x1, x2, [x4, 16]      // PAIR
+        ; ldxr x7, [x4]
+        ; stxr w8, x6, [x4]         // STXR
+        ; movz w0, PSCI_SYSTEM_OFF & 0xffff
+        ; movk w0, PSCI_SYSTEM_OFF >> 16, lsl 16
+        ; hvc 0
+        ; ->hang:
+        ; b ->hang
+        ; nop
+        ; ->buffer:                 // BUFFER
+        ; .u64 BUFFER_VALUE
+        ; .u64 0
+        ; .u64 0
+        ; .u64 0
+    );
+    assert_eq!(image.len() as u64, BUFFER + 32, "the offsets are stale");
+    image.resize(0x10000, 0);
+    image
+}
+
+/// The session: each stop, then `delete` and the run to the end.
+fn script() -> String {
+    let buf = IMAGE_BASE + BUFFER;
+    format!(
+        "watch *(long*){buf:#x}
+continue
+p/x $pc
+p $x2
+rwatch *(long*){buf:#x}
+continue
+p/x $pc
+delete
+awatch *(short*){half:#x}
+continue
+p/x $pc
+delete
+watch *(long*){second:#x}
+stepi
+p/x $pc
+delete
+watch *(long*){buf:#x}
+continue
+p/x $pc
+p $x8
+delete
+continue
+",
+        half = buf + 6,
+        second = buf + 24,
+    )
+}
+
+/// What gdb must print, in this order.
+fn expected() -> Vec<String> {
+    let b = IMAGE_BASE;
+    let buf = b + BUFFER;
+    let frame = |off: u64| format!("0x{:016x} in ?? ()", b + off);
+    let pc = |n: u32, off: u64| format!("${n} = {:#x}", b + off);
+    vec![
+        format!("Hardware watchpoint 1: *(long*){buf:#x}"),
+        // Continue: stopped by the store, the PC just past it, the next add not run.
+        format!("Hardware watchpoint 1: *(long*){buf:#x}\n\nOld value = {BUFFER_VALUE}\nNew value = 66"),
+        frame(STORE + 4),
+        pc(1, STORE + 4),
+        "$2 = 0".into(),
+        // A read watchpoint: the load, not the store before it.
+        format!("Hardware read watchpoint 2: *(long*){buf:#x}\n\nValue = 66"),
+        frame(LOAD + 4),
+        pc(3, LOAD + 4),
+        // An access watchpoint on two bytes of which the byte store writes one.
+        format!("Hardware access (read/write) watchpoint 3: *(short*){:#x}\n\nOld value = 0\nNew value = 30464", buf + 6),
+        frame(BYTE_STORE + 4),
+        pc(4, BYTE_STORE + 4),
+        // stepi onto a store pair whose second register is watched.
+        format!("Hardware watchpoint 4: *(long*){:#x}\n\nOld value = 0\nNew value = 67", buf + 24),
+        frame(PAIR + 4),
+        pc(5, PAIR + 4),
+        // The load exclusive does not stop a write watchpoint; the store exclusive does,
+        // and still succeeds (status 0) once gdb steps it.
+        format!("Hardware watchpoint 5: *(long*){buf:#x}\n\nOld value = 8574853690513424450\nNew value = 67"),
+        frame(STXR + 4),
+        pc(6, STXR + 4),
+        "$7 = 0".into(),
+        "[Inferior 1 (process 1) exited normally]".into(),
+    ]
+}
+
+fn run_gdb(port: u16, script: &Path) -> String {
+    let gdb = gdb_command(port, script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gdb-multiarch");
+    let out = wait_output(gdb, 60);
+    format!("{}\n[gdb stderr]\n{}", text(&out.stdout), text(&out.stderr))
+}
+
+fn assert_in_order(gdb: &str, expect: &[String]) {
+    let mut rest = gdb;
+    for line in expect {
+        let at = rest
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("missing (in order) {line:?} in:\n{gdb}"));
+        rest = &rest[at + line.len()..];
+    }
+}
+
+/// gdb's output from the first watchpoint on (what precedes it names the stub).
+fn from_first_watch(gdb: &str) -> &str {
+    let at = gdb.find("Hardware watchpoint 1").unwrap_or(0);
+    &gdb[at..]
+}
+
+#[test]
+fn watch_rwatch_awatch_print_values_and_stop_past_the_access() {
+    let dir = Scratch::new("gdb-watch");
+    std::fs::write(dir.image(), watch_image()).unwrap();
+    let script = dir.file("script", &script());
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let gdb = run_gdb(port, &script);
+    let emu = wait_output(emu, 30);
+    assert_in_order(&gdb, &expected());
+    assert_eq!(emu.status.code(), Some(0), "{}", text(&emu.stderr));
+
+    // The same script against QEMU, the reference, when it is installed.
+    let port = free_port();
+    let Some(qemu) = start_qemu(&dir.image(), port) else {
+        eprintln!("qemu-system-aarch64 not found: no comparison with QEMU");
+        return;
+    };
+    let reference = run_gdb(port, &script);
+    let _ = wait_output(qemu, 30);
+    assert_in_order(&reference, &expected()[..2]);
+    let reference = from_first_watch(&reference);
+    let ours = from_first_watch(&gdb);
+    // Up to the end of the run: QEMU's -kernel boot and exit reporting are its own.
+    let cut = |s: &str| s.split("[Inferior 1").next().unwrap_or_default().to_owned();
+    assert_eq!(cut(ours), cut(reference), "armvirt and QEMU differ");
+}
+
+/// qemu-system-aarch64 on the virt machine with a cortex-A72 running `image`, halted, its
+/// gdb stub on `port`; `None` if it is not installed.
+fn start_qemu(image: &Path, port: u16) -> Option<Child> {
+    let child = Command::new("qemu-system-aarch64")
+        .args([
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-m",
+            "256M",
+            "-nographic",
+        ])
+        .args(["-monitor", "none", "-serial", "none", "-S"])
+        .arg("-gdb")
+        .arg(format!("tcp:127.0.0.1:{port}"))
+        .arg("-kernel")
+        .arg(image)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    wait_listening(port);
+    Some(child)
+}
