@@ -21,6 +21,8 @@ const BYTE_STORE: u64 = LOAD + 3 * 4;
 const PAIR: u64 = BYTE_STORE + 4;
 const STXR: u64 = PAIR + 2 * 4;
 const BUFFER: u64 = 0x80;
+/// The `nop` before the buffer as a signed int, as gdb prints an int array holding it.
+const NOP: i32 = 0xd503_201fu32 as i32;
 /// The buffer's first doubleword as the Image holds it.
 const BUFFER_VALUE: u64 = 0x1122_3344_5566_7788;
 
@@ -87,7 +89,7 @@ watch *(long*){second:#x}
 stepi
 p/x $pc
 delete
-watch *(long*){buf:#x}
+watch *(int(*)[5]){before:#x}
 continue
 p/x $pc
 p $x8
@@ -95,6 +97,7 @@ delete
 continue
 ",
         half = buf + 6,
+        before = buf - 4,
         second = buf + 24,
     )
 }
@@ -124,9 +127,15 @@ fn expected() -> Vec<String> {
         format!("Hardware watchpoint 4: *(long*){:#x}\n\nOld value = 0\nNew value = 67", buf + 24),
         frame(PAIR + 4),
         pc(5, PAIR + 4),
-        // The load exclusive does not stop a write watchpoint; the store exclusive does,
-        // and still succeeds (status 0) once gdb steps it.
-        format!("Hardware watchpoint 5: *(long*){buf:#x}\n\nOld value = 8574853690513424450\nNew value = 67"),
+        // A watchpoint of any length. The load exclusive does not stop it; the store
+        // exclusive does, and still succeeds (status 0) once gdb steps it.
+        // Over 20 bytes from the word before the buffer (the `nop`).
+        format!(
+            "Hardware watchpoint 5: *(int(*)[5]){:#x}\n\n\
+             Old value = {{{NOP}, 66, 1996488704, 0, 0}}\n\
+             New value = {{{NOP}, 67, 0, 0, 0}}",
+            buf - 4
+        ),
         frame(STXR + 4),
         pc(6, STXR + 4),
         "$7 = 0".into(),
