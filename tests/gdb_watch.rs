@@ -223,3 +223,105 @@ fn start_qemu(image: &Path, port: u16) -> Option<Child> {
     wait_listening(port);
     Some(child)
 }
+
+/// A client speaking the remote protocol itself, acknowledging every reply.
+struct Client(std::net::TcpStream);
+
+impl Client {
+    fn connect(port: u16) -> Self {
+        let conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        Client(conn)
+    }
+
+    /// Sends `$body#xx` and returns the reply packet's body.
+    fn ask(&mut self, body: &str) -> String {
+        use std::io::{Read, Write};
+        let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        self.0
+            .write_all(format!("${body}#{sum:02x}").as_bytes())
+            .unwrap();
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        // Skip the acknowledgement, then read "$...#xx".
+        loop {
+            self.0.read_exact(&mut byte).expect("a reply");
+            if byte[0] == b'$' {
+                break;
+            }
+        }
+        loop {
+            self.0.read_exact(&mut byte).unwrap();
+            if byte[0] == b'#' {
+                break;
+            }
+            got.push(byte[0]);
+        }
+        let mut sum = [0u8; 2];
+        self.0.read_exact(&mut sum).unwrap();
+        self.0.write_all(b"+").unwrap();
+        String::from_utf8(got).unwrap()
+    }
+
+    /// The PC (register 32 of gdb's aarch64 numbering; little-endian hex).
+    fn pc(&mut self) -> u64 {
+        let hex = run_length_decoded(&self.ask("p20"));
+        let bytes: Vec<u8> = (0..8)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        u64::from_le_bytes(bytes.try_into().unwrap())
+    }
+}
+
+/// A reply body with the protocol's run-length encoding undone: `c*n` is `c` and then
+/// `n - 29` more of it.
+fn run_length_decoded(body: &str) -> String {
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '*' {
+            let last = out.chars().last().unwrap();
+            let n = chars.next().unwrap() as usize - 29;
+            out.extend(std::iter::repeat_n(last, n));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_client_that_keeps_its_watchpoint_in_is_not_stopped_twice_by_one_access() {
+    let dir = Scratch::new("gdb-watch-raw");
+    std::fs::write(dir.image(), watch_image()).unwrap();
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let mut gdb = Client::connect(port);
+    let buf = IMAGE_BASE + BUFFER;
+    assert_eq!(gdb.ask(&format!("Z2,{buf:x},8")), "OK");
+    // Stopped before the store, with the watchpoint's address in the reply.
+    let stop = gdb.ask("c");
+    assert!(
+        stop.starts_with("T05") && stop.contains(&format!("watch:{buf:x};")),
+        "{stop}"
+    );
+    assert_eq!(gdb.pc(), IMAGE_BASE + STORE);
+    // Continuing with the watchpoint still in executes that store and stops at the next
+    // one to the watched bytes (the load between is not a write).
+    let stop = gdb.ask("c");
+    assert!(stop.contains(&format!("watch:{buf:x};")), "{stop}");
+    assert_eq!(gdb.pc(), IMAGE_BASE + BYTE_STORE);
+    // A read watchpoint's reply says so.
+    assert_eq!(gdb.ask(&format!("z2,{buf:x},8")), "OK");
+    assert_eq!(gdb.ask(&format!("Z3,{buf:x},1")), "OK");
+    let stop = gdb.ask("c");
+    assert!(stop.contains(&format!("rwatch:{buf:x};")), "{stop}");
+    assert_eq!(gdb.pc(), IMAGE_BASE + STXR - 4);
+    assert_eq!(gdb.ask(&format!("z3,{buf:x},1")), "OK");
+    // Removing it again: there is none (gdbstub's reply for a refused removal).
+    assert_eq!(gdb.ask(&format!("z3,{buf:x},1")), "E16");
+    assert_eq!(gdb.ask("c"), "W00");
+    let emu = wait_output(emu, 30);
+    assert_eq!(emu.status.code(), Some(0), "{}", text(&emu.stderr));
+}
