@@ -3,12 +3,15 @@
 //! Accesses by the debugger itself never go through that path and never trigger one.
 //!
 //! A hit stops the vCPU *before* the accessing instruction takes effect, with the PC on it,
-//! as an AArch64 hardware watchpoint does (Arm ARM D2.10, "Watchpoint exceptions": the
+//! as an AArch64 hardware watchpoint does (Arm ARM chapter D2, "Watchpoint exceptions": the
 //! exception is synchronous and the preferred return address is the instruction). gdb
-//! expects exactly that on aarch64 (`have_nonsteppable_watchpoint` is set in its
-//! aarch64-tdep.c, and QEMU's arm target sets `gdb_stop_before_watchpoint`): it then removes
-//! its watchpoints, single-steps the instruction, puts them back and prints the old and new
-//! values with the PC past the instruction.
+//! expects exactly that on aarch64 (`maint print architecture` shows
+//! `have_nonsteppable_watchpoint = 1`), and QEMU's arm target stops before the access too
+//! (its `gdb_stop_before_watchpoint`; seen in a session against qemu-system-aarch64 7.2: the
+//! stop reply comes with the old value in memory). gdb then removes its watchpoints,
+//! single-steps the instruction, puts them back and prints the old and new values with
+//! the PC past the instruction. `tests/gdb_watch.rs` checks the same script prints the same
+//! under both.
 //!
 //! The check sits after translation (a translation or alignment fault has priority over a
 //! watchpoint, as in the pseudocode's AArch64.TranslateAddress, which calls
