@@ -40,6 +40,11 @@ pub enum Exit {
     Wfi,
     /// The PC reached a debugger breakpoint; the instruction there has not run.
     Breakpoint,
+    /// An access hit a debugger watchpoint (`watch.rs`; the hit is
+    /// `watchpoints.pending()`); the PC is on the accessing instruction, which has not
+    /// taken effect. Running or stepping on executes it. (No payload: a small `Exit`
+    /// keeps every handler's `Flow` small.)
+    Watchpoint,
 }
 
 /// Debugger breakpoints: PC values checked by the executor before each instruction, so
@@ -127,6 +132,14 @@ impl Cpu {
     /// Runs until `budget` instructions have retired (finishing the current block) or an
     /// instruction hands control back.
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
+        // Off a watchpoint hit first: that instruction runs once unwatched.
+        if let Some(set) = self.take_pending_watch() {
+            let exit = self.step_one(m, false);
+            self.restore_watch(set);
+            if let Some(x) = exit {
+                return x;
+            }
+        }
         // Two instances of one loop: the breakpoint check costs nothing when none is set.
         if self.breakpoints.is_empty() {
             self.run_blocks::<false>(m, budget)
@@ -165,6 +178,9 @@ impl Cpu {
                     Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
                     Flow::Jump => break,
                     Flow::Exception(e) => {
+                        if self.watch_stop(&e) {
+                            return Exit::Watchpoint;
+                        }
                         self.take_exception(e);
                         break;
                     }
@@ -177,8 +193,21 @@ impl Cpu {
 
     /// Executes exactly one instruction (the debugger's single step). With `irqs`, a
     /// pending unmasked interrupt is taken first and is the step: the PC stops at its
-    /// vector entry. Without, interrupts wait (QEMU's default `SSTEP_NOIRQ`).
+    /// vector entry. Without, interrupts wait (QEMU's default `SSTEP_NOIRQ`). Breakpoints
+    /// are not checked; watchpoints are, except on the instruction the vCPU stopped at for
+    /// one.
     pub fn step(&mut self, m: &mut Mem<'_>, irqs: bool) -> Option<Exit> {
+        match self.take_pending_watch() {
+            Some(set) => {
+                let exit = self.step_one(m, irqs);
+                self.restore_watch(set);
+                exit
+            }
+            None => self.step_one(m, irqs),
+        }
+    }
+
+    fn step_one(&mut self, m: &mut Mem<'_>, irqs: bool) -> Option<Exit> {
         self.tlb.sync(m.tlbi);
         if irqs && self.lines.any() && self.take_pending_interrupt() {
             return None;
@@ -194,6 +223,7 @@ impl Cpu {
         match (d.exec)(self, m, d.insn) {
             Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
             Flow::Jump => {}
+            Flow::Exception(e) if self.watch_stop(&e) => return Some(Exit::Watchpoint),
             Flow::Exception(e) => self.take_exception(e),
             Flow::Exit(x) => return Some(x),
         }

@@ -22,6 +22,7 @@ pub mod state;
 pub mod sysreg;
 pub mod testing;
 pub mod timer;
+pub mod watch;
 
 pub use bus::{Bus, BusError, RamRegion};
 pub use cpu::Cpu;
@@ -30,3 +31,4 @@ pub use irq::IrqLines;
 pub use mem::{Access, Mem};
 pub use mmu::TlbBroadcast;
 pub use monitor::Monitors;
+pub use watch::{WatchHit, WatchKind, Watchpoint};

@@ -1,11 +1,13 @@
 //! The machine's debug interface, for the GDB stub (`stub/`): registers of a vCPU, memory by
 //! virtual address through a vCPU's current translation regime or by physical address,
-//! breakpoints checked by the executor, single step, and a run loop that stops at a
-//! breakpoint or after a bounded slice so the debugger can look at its socket.
+//! breakpoints and watchpoints checked by the executor, single step, and a run loop that
+//! stops at either or after a bounded slice so the debugger can look at its socket.
 //!
 //! Nothing here changes what the guest can observe: translations for the debugger go
 //! through `Cpu::translate_debug`, which neither fills the TLB nor reports a fault to the
-//! guest; breakpoints are address matches, never patched instructions.
+//! guest; breakpoints are address matches, never patched instructions; the debugger's own
+//! memory accesses never trigger a watchpoint (they do not go through the vCPU's memory
+//! path, which is where watchpoints are checked).
 
 use crate::console::ConsoleInput;
 use crate::machine::Machine;
@@ -13,7 +15,7 @@ use crate::run::{Round, RunEnd, Slice, Stop};
 use crate::vcpu::{Power, Vcpu};
 use armvirt_cpu::mmu::{Fault, Translation};
 use armvirt_cpu::state::CpuState;
-use armvirt_cpu::Mem;
+use armvirt_cpu::{Exit, Mem, WatchHit, WatchKind};
 use std::time::Duration;
 
 /// Why a debug run handed control back to the debugger.
@@ -23,6 +25,9 @@ pub enum DebugRun {
     Slice,
     /// vCPU `vcpu` is at a breakpoint; the instruction there has not run.
     Breakpoint { vcpu: usize },
+    /// vCPU `vcpu`'s instruction at its PC makes an access `hit` names; it has not taken
+    /// effect (gdb steps it with its watchpoints removed, then compares values).
+    Watchpoint { vcpu: usize, hit: WatchHit },
     /// The run ended (power-off, reset, quit) or cannot go on.
     End(Result<RunEnd, Stop>),
 }
@@ -54,6 +59,17 @@ pub struct WalkStep {
     pub level: u8,
     pub addr: u64,
     pub desc: u64,
+}
+
+/// What a debugger's single step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DebugStep {
+    /// The instruction ran (or took an exception), or the vCPU cannot run.
+    Done,
+    /// The instruction's access hits a watchpoint; it has not taken effect.
+    Watchpoint(WatchHit),
+    /// The step ended the run.
+    End(Result<RunEnd, Stop>),
 }
 
 /// Granule the debugger's virtual accesses are translated in (the smallest page).
@@ -248,10 +264,28 @@ impl Machine {
         found
     }
 
-    /// Removes every breakpoint (a debugger went away without removing its own).
+    /// Sets a watchpoint on `[addr, addr+len)` for accesses of `kind` on every vCPU.
+    pub fn add_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) {
+        for v in &mut self.vcpus {
+            v.cpu.watchpoints.insert(addr, len, kind);
+        }
+    }
+
+    /// Removes one such watchpoint from every vCPU; false if there was none.
+    pub fn remove_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> bool {
+        let mut found = false;
+        for v in &mut self.vcpus {
+            found |= v.cpu.watchpoints.remove(addr, len, kind);
+        }
+        found
+    }
+
+    /// Removes every breakpoint and watchpoint (a debugger went away without removing its
+    /// own).
     pub fn clear_breakpoints(&mut self) {
         for v in &mut self.vcpus {
             v.cpu.breakpoints = Default::default();
+            v.cpu.watchpoints.clear();
         }
     }
 
@@ -265,18 +299,27 @@ impl Machine {
     /// a debugger can step off one), on the machine's clock as a run slice would
     /// (`run.rs`). Interrupts are not taken unless `irqs` (QEMU steps with SSTEP_NOIRQ by
     /// default); with `irqs` a pending unmasked one is the step, which stops at its
-    /// vector. A vCPU that is off or waiting does not move. `Some` when the step ended
-    /// the run.
-    pub fn debug_step(&mut self, n: usize, irqs: bool) -> Option<Result<RunEnd, Stop>> {
+    /// vector. Watchpoints are checked: a hit stops the step before the instruction takes
+    /// effect, except on the instruction the vCPU already stopped at for one. A vCPU that
+    /// is off or waiting does not move.
+    pub fn debug_step(&mut self, n: usize, irqs: bool) -> DebugStep {
         if !self.vcpus[n].runnable() {
-            return None;
+            return DebugStep::Done;
         }
-        let exit = self.slice(n, Slice::Step { irqs });
-        self.on_exit(n, exit).map(Ok)
+        match self.slice(n, Slice::Step { irqs }) {
+            Exit::Watchpoint => match self.vcpus[n].cpu.watchpoints.pending() {
+                Some(hit) => DebugStep::Watchpoint(hit),
+                None => DebugStep::Done,
+            },
+            exit => match self.on_exit(n, exit) {
+                Some(end) => DebugStep::End(Ok(end)),
+                None => DebugStep::Done,
+            },
+        }
     }
 
     /// Runs up to `rounds` scheduling rounds (the run loop's own, `run.rs`), stopping
-    /// early at a breakpoint. A round is at most a quantum of instructions per vCPU, well
+    /// early at a breakpoint or watchpoint. A round is at most a quantum of instructions per vCPU, well
     /// under a millisecond, so a debugger checking its socket between calls notices
     /// Ctrl-C promptly.
     pub fn debug_run(&mut self, input: &mut ConsoleInput, rounds: u32) -> DebugRun {
@@ -286,6 +329,7 @@ impl Machine {
                 // Idle waited in host time: give the debugger its turn.
                 Round::Idle => return DebugRun::Slice,
                 Round::Breakpoint { vcpu } => return DebugRun::Breakpoint { vcpu },
+                Round::Watchpoint { vcpu, hit } => return DebugRun::Watchpoint { vcpu, hit },
                 Round::End(end) => return DebugRun::End(end),
             }
         }

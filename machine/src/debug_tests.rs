@@ -1,5 +1,6 @@
 //! The debug interface on a whole machine: memory through the vCPU's view (MMU off here),
-//! writes that replace already decoded code, breakpoints and steps in the run loop.
+//! writes that replace already decoded code, breakpoints, watchpoints and steps in the run
+//! loop.
 
 use super::*;
 use crate::config::Config;
@@ -11,6 +12,8 @@ const MOVZ_X5_1: u32 = 0xd280_0025;
 const MOVZ_X5_2: u32 = 0xd280_0045;
 const NOP: u32 = 0xd503_201f;
 const B_SELF: u32 = 0x1400_0000;
+const STR_X5_X6: u32 = 0xf900_00c5;
+const LDR_X7_X6: u32 = 0xf940_00c7;
 /// The Image header's size: its first instruction branches past it.
 const HEADER: u64 = 0x40;
 
@@ -75,10 +78,50 @@ fn breakpoints_stop_the_run_and_a_step_moves_off() {
     assert_eq!(m.debug_run(&mut input, 1), DebugRun::Breakpoint { vcpu: 0 });
     assert!(m.at_breakpoint(0));
     assert_eq!((m.regs(0).pc, m.regs(0).x[5]), (body + 4, 1));
-    assert_eq!(m.debug_step(0, false), None);
+    assert_eq!(m.debug_step(0, false), DebugStep::Done);
     assert_eq!(m.regs(0).pc, body + 8);
     assert!(m.remove_breakpoint(body + 4));
     assert!(!m.remove_breakpoint(body + 4));
+}
+
+#[test]
+fn watchpoints_stop_before_the_access_and_the_debugger_never_triggers_one() {
+    let (mut m, body) = machine("watch", &[MOVZ_X5_1, STR_X5_X6, LDR_X7_X6, B_SELF]);
+    let data = body + 0x100;
+    m.regs_mut(0).x[6] = data;
+    m.add_watchpoint(data + 4, 2, WatchKind::Write);
+    // The debugger's own accesses go around the vCPU's memory path.
+    assert_eq!(m.write_virt(0, data, &[0xee; 8]), 8);
+    assert_eq!(m.read_virt(0, data, &mut [0; 8]), 8);
+    let mut input = ConsoleInput::none();
+    let DebugRun::Watchpoint { vcpu: 0, hit } = m.debug_run(&mut input, 1) else {
+        panic!("no watchpoint stop");
+    };
+    assert_eq!(
+        (hit.pc, hit.va, hit.size, hit.write),
+        (body + 4, data, 8, true)
+    );
+    assert_eq!(hit.watchpoint.addr, data + 4);
+    let mut word = [0; 8];
+    m.read_virt(0, data, &mut word);
+    assert_eq!((m.regs(0).pc, word), (body + 4, [0xee; 8]));
+    // The step executes the store it stopped at.
+    assert_eq!(m.debug_step(0, false), DebugStep::Done);
+    m.read_virt(0, data, &mut word);
+    assert_eq!((m.regs(0).pc, u64::from_le_bytes(word)), (body + 8, 1));
+    // A step onto a watched load reports it, and the load has not happened.
+    m.add_watchpoint(data, 1, WatchKind::Read);
+    let DebugStep::Watchpoint(hit) = m.debug_step(0, false) else {
+        panic!("the step did not report the watchpoint");
+    };
+    assert_eq!((hit.pc, hit.write, m.regs(0).x[7]), (body + 8, false, 0));
+    assert!(m.remove_watchpoint(data, 1, WatchKind::Read));
+    assert!(!m.remove_watchpoint(data, 1, WatchKind::Read));
+    // A debugger that goes away leaves no watchpoint behind.
+    m.clear_breakpoints();
+    m.regs_mut(0).pc = body + 4;
+    assert_eq!(m.debug_run(&mut input, 1), DebugRun::Slice);
+    assert_eq!(m.regs(0).x[7], 1);
 }
 
 #[test]
@@ -146,7 +189,7 @@ fn system_register_writes_take_effect_and_walks_are_shown() {
 fn a_step_runs_on_the_machine_clock() {
     let (mut m, _) = machine("step-clock", &[NOP]);
     m.now_ns = 5_000;
-    assert_eq!(m.debug_step(0, false), None);
+    assert_eq!(m.debug_step(0, false), DebugStep::Done);
     // The stepped vCPU's counter reads the machine's clock, which moved with the step.
     let cpu = &m.vcpus[0].cpu;
     assert_eq!(cpu.icount.wrapping_add(cpu.clock_offset), 5_001);

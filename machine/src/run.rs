@@ -13,7 +13,7 @@ use crate::machine::Machine;
 use crate::psci::{self, Outcome};
 use crate::vcpu::Power;
 use armvirt_cpu::exception::Exception;
-use armvirt_cpu::{Exit, Mem};
+use armvirt_cpu::{Exit, Mem, WatchHit};
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -63,6 +63,8 @@ enum SliceEnd {
     Finished(RunEnd),
     /// The vCPU reached a debugger breakpoint (the instruction there has not run).
     Breakpoint,
+    /// The vCPU's next access hits a debugger watchpoint (the instruction has not run).
+    Watchpoint(WatchHit),
 }
 
 /// What a slice of one vCPU does.
@@ -83,6 +85,8 @@ pub(crate) enum Round {
     Idle,
     /// vCPU `vcpu` stopped at a debugger breakpoint; the round ended there.
     Breakpoint { vcpu: usize },
+    /// vCPU `vcpu` stopped at a debugger watchpoint; the round ended there.
+    Watchpoint { vcpu: usize, hit: WatchHit },
     /// The run is over.
     End(Result<RunEnd, Stop>),
 }
@@ -91,7 +95,8 @@ impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            // (Breakpoints exist only while a debugger runs the machine: `debug.rs`.)
+            // (Breakpoints and watchpoints exist only while a debugger runs the machine:
+            // `debug.rs`.)
             if let Round::End(end) = self.round(&mut input, IDLE_WAIT) {
                 return end;
             }
@@ -116,6 +121,7 @@ impl Machine {
                 Ok(SliceEnd::Continue) => {}
                 Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
                 Ok(SliceEnd::Breakpoint) => return Round::Breakpoint { vcpu: i },
+                Ok(SliceEnd::Watchpoint(hit)) => return Round::Watchpoint { vcpu: i, hit },
                 Err(stop) => return Round::End(Err(stop)),
             }
         }
@@ -137,8 +143,14 @@ impl Machine {
     /// Runs vCPU `i` for at most one quantum of virtual time.
     fn run_slice(&mut self, i: usize) -> Result<SliceEnd, Stop> {
         let exit = self.slice(i, Slice::Run);
-        if exit == Exit::Breakpoint {
-            return Ok(SliceEnd::Breakpoint);
+        match exit {
+            Exit::Breakpoint => return Ok(SliceEnd::Breakpoint),
+            Exit::Watchpoint => {
+                if let Some(hit) = self.vcpus[i].cpu.watchpoints.pending() {
+                    return Ok(SliceEnd::Watchpoint(hit));
+                }
+            }
+            _ => {}
         }
         Ok(match self.on_exit(i, exit) {
             Some(end) => SliceEnd::Finished(end),
@@ -192,8 +204,8 @@ impl Machine {
     /// the run ends. Also used by the debugger's single step (`debug.rs`).
     pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<RunEnd> {
         match exit {
-            // Breakpoints are the debugger's: its loop stops at them itself.
-            Exit::Budget | Exit::Breakpoint => {}
+            // Breakpoints and watchpoints are the debugger's: its loop stops at them itself.
+            Exit::Budget | Exit::Breakpoint | Exit::Watchpoint => {}
             Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
                 Outcome::Continue | Outcome::CpuOff => {}
                 Outcome::SystemOff => return Some(RunEnd::PowerOff),

@@ -8,7 +8,7 @@
 
 use crate::server::Conn;
 use crate::target::{tid, Action, DebugTarget};
-use armvirt_machine::{DebugRun, RunEnd, Stop};
+use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, WatchHit};
 use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
@@ -29,6 +29,8 @@ pub(crate) enum Stopped {
     Step(usize),
     /// This vCPU reached a breakpoint (the instruction there has not run).
     Breakpoint(usize),
+    /// This vCPU's next access hits a watchpoint (before the access takes effect).
+    Watchpoint(usize, WatchHit),
     /// gdb interrupted the guest (Ctrl-C).
     Interrupt,
     /// The run ended, or armvirt cannot run the guest further.
@@ -50,18 +52,17 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
             // Resumed nothing: report where it stands.
             Action::Stopped => Ok(Event::TargetStopped(reply(t, Stopped::Step(t.vcpu)))),
             Action::Step { vcpu } => {
-                let stopped = match t.machine.debug_step(vcpu, t.settings.step_irqs) {
-                    None => Stopped::Step(vcpu),
-                    Some(end) => Stopped::End(end),
-                };
+                let stopped = stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs));
                 Ok(Event::TargetStopped(reply(t, stopped)))
             }
             Action::Continue { fresh } => {
                 if fresh {
                     t.action = Action::Continue { fresh: false };
                     if t.machine.at_breakpoint(t.vcpu) {
-                        if let Some(end) = t.machine.debug_step(t.vcpu, t.settings.step_irqs) {
-                            return Ok(Event::TargetStopped(reply(t, Stopped::End(end))));
+                        let vcpu = t.vcpu;
+                        match stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs)) {
+                            Stopped::Step(_) => {}
+                            stopped => return Ok(Event::TargetStopped(reply(t, stopped))),
                         }
                     }
                 }
@@ -73,6 +74,7 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
                     let stopped = match t.machine.debug_run(t.input, ROUNDS_PER_POLL) {
                         DebugRun::Slice => continue,
                         DebugRun::Breakpoint { vcpu } => Stopped::Breakpoint(vcpu),
+                        DebugRun::Watchpoint { vcpu, hit } => Stopped::Watchpoint(vcpu, hit),
                         DebugRun::End(end) => Stopped::End(end),
                     };
                     return Ok(Event::TargetStopped(reply(t, stopped)));
@@ -84,6 +86,15 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
     /// Ctrl-C from gdb: the guest is already stopped between slices.
     fn on_interrupt(t: &mut DebugTarget<'a>) -> Result<Option<StopReason>, String> {
         Ok(Some(reply(t, Stopped::Interrupt)))
+    }
+}
+
+/// What a single step of `vcpu` that ended in `step` is, as a stop.
+fn stepped(vcpu: usize, step: DebugStep) -> Stopped {
+    match step {
+        DebugStep::Done => Stopped::Step(vcpu),
+        DebugStep::Watchpoint(hit) => Stopped::Watchpoint(vcpu, hit),
+        DebugStep::End(end) => Stopped::End(end),
     }
 }
 
@@ -108,6 +119,10 @@ pub(crate) fn reply(t: &mut DebugTarget<'_>, stopped: Stopped) -> StopReason {
             } else {
                 StopReason::SwBreak(tid(vcpu))
             }
+        }
+        Stopped::Watchpoint(vcpu, hit) => {
+            t.vcpu = vcpu;
+            crate::watchpoints::stop_reason(tid(vcpu), &hit)
         }
         Stopped::Interrupt => signal(t.vcpu, Signal::SIGINT),
         Stopped::End(Err(stop)) => {

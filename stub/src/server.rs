@@ -46,8 +46,8 @@ pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> S
             None if waiting_for_gdb => {}
             None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
                 DebugRun::Slice => {}
-                // No gdb is attached, so no breakpoint can be set.
-                DebugRun::Breakpoint { .. } => {}
+                // No gdb is attached, so no breakpoint or watchpoint can be set.
+                DebugRun::Breakpoint { .. } | DebugRun::Watchpoint { .. } => {}
                 DebugRun::End(end) => return Served::Run(end),
             },
         }
@@ -63,7 +63,8 @@ fn session(
 ) -> Option<Served> {
     let mut target = DebugTarget::new(machine, input, settings);
     let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
-    // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
+    // A gdb that hung up mid-continue leaves its breakpoints and watchpoints in: the guest
+    // goes on without.
     target.machine.clear_breakpoints();
     if target.quit {
         return Some(Served::Quit);
