@@ -203,4 +203,28 @@ mod tests {
         c.note_write(BASE, 4);
         assert!(c.get(BASE).is_none());
     }
+
+    crate::cpu_test! {
+        // A guest store over an instruction in a cached block: the next pass runs the new
+        // one. (This model keeps fetch coherent with stores, so it needs no IC IVAU.)
+        fn a_guest_store_replaces_cached_code(t) {
+            const MOVZ_X1_2: u32 = 0xd280_0041; // MOVZ X1, #2 (C6.2.244)
+            t.load(&crate::a64!(
+                ; adr x5, ->patch
+                ; movz w6, MOVZ_X1_2 & 0xffff
+                ; movk w6, MOVZ_X1_2 >> 16, lsl 16
+                ; b ->patch // so that a block starts at `patch` and is cached
+                ; ->patch:
+                ; movz x1, 1
+                ; add x2, x2, x1
+                ; cbnz x3, ->done
+                ; movz x3, 1
+                ; str w6, [x5]
+                ; b ->patch
+                ; ->done:
+            ));
+            t.run();
+            assert_eq!(t.x(2), 1 + 2);
+        }
+    }
 }
