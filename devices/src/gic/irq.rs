@@ -133,6 +133,34 @@ impl Irqs {
         }
     }
 
+    /// Drives the input line of interrupt `id` as `cpu` sees it; false when the level
+    /// did not change or there is no such interrupt.
+    pub fn drive(&mut self, cpu: usize, id: u32, level: bool) -> bool {
+        match self.get_mut(cpu, id) {
+            Some(irq) if irq.level != level => {
+                irq.drive(level);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Sets or clears interrupt `id`'s active state; no such interrupt, no effect.
+    pub fn set_active(&mut self, cpu: usize, id: u32, active: bool) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.active = active;
+        }
+    }
+
+    /// An acknowledge of interrupt `id` by `cpu`: it becomes active and its pending latch
+    /// clears (a level-sensitive interrupt whose line is still high stays pending).
+    pub fn acknowledge(&mut self, cpu: usize, id: u32) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.active = true;
+            irq.latch = false;
+        }
+    }
+
     /// The CPUs SPI `id` is routed to (bit n for CPU n); 0 for other interrupts.
     pub fn route(&self, id: u32) -> u64 {
         id.checked_sub(SPI_BASE)
