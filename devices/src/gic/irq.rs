@@ -196,6 +196,28 @@ impl Irqs {
         }
     }
 
+    /// Writes a one-bit-per-interrupt group register (GICD_IGROUPR<n>, GICR_IGROUPR0):
+    /// interrupt `first + i` is Group 1 when bit `i` of `value` is set, else Group 0.
+    pub fn set_groups(&mut self, cpu: usize, first: u32, value: u32) {
+        for i in 0..32 {
+            if let Some(irq) = self.get_mut(cpu, first + i) {
+                irq.group1 = value & 1 << i != 0;
+            }
+        }
+    }
+
+    /// Interrupt `id`'s priority (a GICD_IPRIORITYR byte); 0 for no such interrupt.
+    pub fn priority(&self, cpu: usize, id: u32) -> u8 {
+        self.get(cpu, id).map_or(0, |i| i.priority)
+    }
+
+    /// Sets interrupt `id`'s priority; no such interrupt, no effect.
+    pub fn set_priority(&mut self, cpu: usize, id: u32, priority: u8) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.priority = priority;
+        }
+    }
+
     /// GICD_ICFGR word `n` (GICR_ICFGR0/1 for n = 0, 1): Int_config[1] — edge-triggered —
     /// of interrupts 16n to 16n + 15 in bits 2i + 1; Int_config[0] is reserved.
     pub fn icfgr(&self, cpu: usize, n: u32) -> u32 {

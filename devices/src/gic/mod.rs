@@ -21,6 +21,7 @@
 pub mod v2;
 pub mod v3;
 
+mod dist_common;
 mod irq;
 mod priority;
 mod regs;

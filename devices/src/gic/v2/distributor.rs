@@ -53,7 +53,7 @@ impl GicV2State {
             Gicd::Isactiver | Gicd::Icactiver => irqs.bits(cpu, first, |i| i.active),
             Gicd::Ipriorityr => {
                 return Ok(regs::read_bytes(hit.at, size, |id| {
-                    irqs.get(cpu, id as u32).map_or(0, |i| i.priority)
+                    irqs.priority(cpu, id as u32)
                 }))
             }
             Gicd::Itargetsr => {
@@ -86,13 +86,7 @@ impl GicV2State {
         let irqs = &mut self.irqs;
         match hit.reg {
             Gicd::Ctlr => self.ctlr = value & GICD_CTLR_MASK,
-            Gicd::Igroupr => {
-                for i in 0..32 {
-                    if let Some(irq) = irqs.get_mut(cpu, first + i) {
-                        irq.group1 = value & 1 << i != 0;
-                    }
-                }
-            }
+            Gicd::Igroupr => irqs.set_groups(cpu, first, value),
             // SGIs are always enabled: an IMPLEMENTATION DEFINED choice GICv2 allows and
             // QEMU makes (§4.3.5, §4.3.6). Test: `tests::sgis_are_always_enabled`.
             Gicd::Isenabler => irqs.for_bits(cpu, first, not_sgis, |i| i.enabled = true),
@@ -105,9 +99,7 @@ impl GicV2State {
             Gicd::Isactiver => irqs.for_bits(cpu, first, value, |i| i.active = true),
             Gicd::Icactiver => irqs.for_bits(cpu, first, value, |i| i.active = false),
             Gicd::Ipriorityr => regs::write_bytes(hit.at, size, value.into(), |id, b| {
-                if let Some(irq) = irqs.get_mut(cpu, id as u32) {
-                    irq.priority = b & PRIORITY.mask();
-                }
+                irqs.set_priority(cpu, id as u32, b & PRIORITY.mask())
             }),
             Gicd::Itargetsr => return self.set_targets(offset, hit.at, size, value),
             Gicd::Icfgr => return self.set_icfgr(cpu, offset, hit.word(), value),

@@ -73,7 +73,7 @@ impl GicV3State {
             Gicd::Ipriorityr => {
                 return Ok(regs::read_bytes(hit.at, size, |id| match id as u32 {
                     id if id < PRIVATE_COUNT => 0,
-                    id => irqs.get(ANY_CPU, id).map_or(0, |i| i.priority),
+                    id => irqs.priority(ANY_CPU, id),
                 }))
             }
             Gicd::Icfgr if 16 * n >= SPI_BASE => irqs.icfgr(ANY_CPU, n),
@@ -96,13 +96,7 @@ impl GicV3State {
         let irqs = &mut self.irqs;
         match hit.reg {
             Gicd::Ctlr => self.ctlr = v & GICD_CTLR_WRITABLE,
-            Gicd::Igroupr if spis => {
-                for i in 0..32 {
-                    if let Some(irq) = irqs.get_mut(ANY_CPU, first + i) {
-                        irq.group1 = v & 1 << i != 0;
-                    }
-                }
-            }
+            Gicd::Igroupr if spis => irqs.set_groups(ANY_CPU, first, v),
             Gicd::Isenabler if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.enabled = true),
             Gicd::Icenabler if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.enabled = false),
             Gicd::Ispendr if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.latch = true),
@@ -111,9 +105,7 @@ impl GicV3State {
             Gicd::Icactiver if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.active = false),
             Gicd::Ipriorityr => regs::write_bytes(hit.at, size, value, |id, b| {
                 if id >= u64::from(PRIVATE_COUNT) {
-                    if let Some(irq) = irqs.get_mut(ANY_CPU, id as u32) {
-                        irq.priority = b & PRIORITY.mask();
-                    }
+                    irqs.set_priority(ANY_CPU, id as u32, b & PRIORITY.mask());
                 }
             }),
             Gicd::Icfgr if 16 * n >= SPI_BASE => irqs.set_icfgr(ANY_CPU, n, v),
