@@ -5,21 +5,35 @@
 //! What each version adds or reads differently stays in `v2/defs.rs` and `v3/defs.rs`.
 
 use crate::gic::regs::{RegDef, Rw, Width};
-use crate::gic::{IIDR_ARM, NUM_IRQS};
+use crate::gic::NUM_IRQS;
 
-pub const GICD_CTLR: u64 = 0x0000;
-pub const GICD_TYPER: u64 = 0x0004;
-pub const GICD_IIDR: u64 = 0x0008;
-pub const GICD_IGROUPR: u64 = 0x0080;
-pub const GICD_ISENABLER: u64 = 0x0100;
-pub const GICD_ICENABLER: u64 = 0x0180;
-pub const GICD_ISPENDR: u64 = 0x0200;
-pub const GICD_ICPENDR: u64 = 0x0280;
-pub const GICD_ISACTIVER: u64 = 0x0300;
-pub const GICD_ICACTIVER: u64 = 0x0380;
-pub const GICD_IPRIORITYR: u64 = 0x0400;
-pub const GICD_ITARGETSR: u64 = 0x0800;
-pub const GICD_ICFGR: u64 = 0x0c00;
+/// The registers' offsets and values both versions define alike; each version's `defs`
+/// re-exports them beside its own.
+pub mod gicd {
+    use crate::gic::IIDR_ARM;
+
+    pub const GICD_CTLR: u64 = 0x0000;
+    pub const GICD_TYPER: u64 = 0x0004;
+    pub const GICD_IIDR: u64 = 0x0008;
+    pub const GICD_IGROUPR: u64 = 0x0080;
+    pub const GICD_ISENABLER: u64 = 0x0100;
+    pub const GICD_ICENABLER: u64 = 0x0180;
+    pub const GICD_ISPENDR: u64 = 0x0200;
+    pub const GICD_ICPENDR: u64 = 0x0280;
+    pub const GICD_ISACTIVER: u64 = 0x0300;
+    pub const GICD_ICACTIVER: u64 = 0x0380;
+    pub const GICD_IPRIORITYR: u64 = 0x0400;
+    pub const GICD_ITARGETSR: u64 = 0x0800;
+    pub const GICD_ICFGR: u64 = 0x0c00;
+
+    // GICD_CTLR's group enables (IHI 0048B §4.3.1 without the Security Extensions;
+    // IHI 0069, GICD_CTLR with DS = 1).
+    pub const GICD_CTLR_ENABLE_GRP0: u32 = 1 << 0;
+    pub const GICD_CTLR_ENABLE_GRP1: u32 = 1 << 1;
+
+    /// GICD_IIDR as QEMU's GICs report it: Implementer ARM, product and revision 0.
+    pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
+}
 
 /// Registers with one bit per interrupt: 32 interrupts per register.
 pub const BITMAP_REGS: u64 = NUM_IRQS as u64 / 32;
@@ -27,14 +41,6 @@ pub const BITMAP_REGS: u64 = NUM_IRQS as u64 / 32;
 pub const BYTE_REGS: u64 = NUM_IRQS as u64 / 4;
 /// GICD_ICFGR: two bits per interrupt.
 pub const CFG_REGS: u64 = NUM_IRQS as u64 / 16;
-
-// GICD_CTLR's group enables (IHI 0048B §4.3.1 without the Security Extensions; IHI 0069
-// GICD_CTLR with DS = 1).
-pub const GICD_CTLR_ENABLE_GRP0: u32 = 1 << 0;
-pub const GICD_CTLR_ENABLE_GRP1: u32 = 1 << 1;
-
-/// GICD_IIDR as QEMU's GICs report it: Implementer ARM, product and revision 0.
-pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
 
 /// A read-write row of one-bit-per-interrupt registers (GICD_IGROUPR and friends).
 pub const fn bitmap_row<R>(reg: R, offset: u64) -> RegDef<R> {
@@ -59,16 +65,16 @@ macro_rules! gicd_map {
         use $crate::gic::dist_common as common;
         &[
             $($head,)*
-            common::bitmap_row($gicd::Igroupr, common::GICD_IGROUPR),
-            common::bitmap_row($gicd::Isenabler, common::GICD_ISENABLER),
-            common::bitmap_row($gicd::Icenabler, common::GICD_ICENABLER),
-            common::bitmap_row($gicd::Ispendr, common::GICD_ISPENDR),
-            common::bitmap_row($gicd::Icpendr, common::GICD_ICPENDR),
-            common::bitmap_row($gicd::Isactiver, common::GICD_ISACTIVER),
-            common::bitmap_row($gicd::Icactiver, common::GICD_ICACTIVER),
-            common::byte_row($gicd::Ipriorityr, common::GICD_IPRIORITYR),
-            common::byte_row($gicd::Itargetsr, common::GICD_ITARGETSR),
-            common::cfg_row($gicd::Icfgr, common::GICD_ICFGR),
+            common::bitmap_row($gicd::Igroupr, common::gicd::GICD_IGROUPR),
+            common::bitmap_row($gicd::Isenabler, common::gicd::GICD_ISENABLER),
+            common::bitmap_row($gicd::Icenabler, common::gicd::GICD_ICENABLER),
+            common::bitmap_row($gicd::Ispendr, common::gicd::GICD_ISPENDR),
+            common::bitmap_row($gicd::Icpendr, common::gicd::GICD_ICPENDR),
+            common::bitmap_row($gicd::Isactiver, common::gicd::GICD_ISACTIVER),
+            common::bitmap_row($gicd::Icactiver, common::gicd::GICD_ICACTIVER),
+            common::byte_row($gicd::Ipriorityr, common::gicd::GICD_IPRIORITYR),
+            common::byte_row($gicd::Itargetsr, common::gicd::GICD_ITARGETSR),
+            common::cfg_row($gicd::Icfgr, common::gicd::GICD_ICFGR),
             $($tail,)*
         ]
     }};

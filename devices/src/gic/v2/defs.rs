@@ -2,12 +2,8 @@
 //! map"; §4.1.3, Table 4-2, "CPU interface register map"; the register descriptions of
 //! §4.3 and §4.4), for a GIC without the Security Extensions.
 
+pub use crate::gic::dist_common::gicd::*;
 use crate::gic::dist_common::gicd_map;
-pub use crate::gic::dist_common::{
-    GICD_CTLR, GICD_CTLR_ENABLE_GRP0, GICD_CTLR_ENABLE_GRP1, GICD_ICACTIVER, GICD_ICENABLER,
-    GICD_ICFGR, GICD_ICPENDR, GICD_IGROUPR, GICD_IIDR, GICD_IIDR_VALUE, GICD_IPRIORITYR,
-    GICD_ISACTIVER, GICD_ISENABLER, GICD_ISPENDR, GICD_ITARGETSR, GICD_TYPER,
-};
 use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::IIDR_ARM;
 

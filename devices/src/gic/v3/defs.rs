@@ -3,12 +3,8 @@
 //! with affinity routing always enabled, a single Security state (GICD_CTLR.DS = 1), and
 //! no LPIs — QEMU's `arm_gicv3` as the virt machine configures it without EL3.
 
+pub use crate::gic::dist_common::gicd::*;
 use crate::gic::dist_common::{bitmap_row, cfg_row, gicd_map};
-pub use crate::gic::dist_common::{
-    GICD_CTLR, GICD_CTLR_ENABLE_GRP0, GICD_CTLR_ENABLE_GRP1, GICD_ICACTIVER, GICD_ICENABLER,
-    GICD_ICFGR, GICD_ICPENDR, GICD_IGROUPR, GICD_IIDR, GICD_IIDR_VALUE, GICD_IPRIORITYR,
-    GICD_ISACTIVER, GICD_ISENABLER, GICD_ISPENDR, GICD_ITARGETSR, GICD_TYPER,
-};
 use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::{IIDR_ARM, NUM_IRQS, SPI_BASE};
 use armvirt_cpu::sysreg::enc;
