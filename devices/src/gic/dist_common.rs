@@ -12,6 +12,10 @@ use crate::gic::NUM_IRQS;
 pub mod gicd {
     use crate::gic::IIDR_ARM;
 
+    /// Where QEMU's virt machine puts the distributor, of either version, and its size.
+    pub const VIRT_GICD_BASE: u64 = 0x0800_0000;
+    pub const GICD_SIZE: u64 = 0x1_0000;
+
     pub const GICD_CTLR: u64 = 0x0000;
     pub const GICD_TYPER: u64 = 0x0004;
     pub const GICD_IIDR: u64 = 0x0008;

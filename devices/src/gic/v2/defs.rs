@@ -7,12 +7,10 @@ use crate::gic::dist_common::gicd_map;
 use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::IIDR_ARM;
 
-/// Size of the distributor and CPU interface frames as QEMU's virt machine maps them
-/// (the `reg` of the reference device tree's `intc@8000000`).
-pub const GICD_SIZE: u64 = 0x1_0000;
+/// Size of the CPU interface frame as QEMU's virt machine maps it (the `reg` of the
+/// reference device tree's `intc@8000000`; the distributor's is [`GICD_SIZE`]).
 pub const GICC_SIZE: u64 = 0x1_0000;
-/// Where QEMU's virt machine puts them.
-pub const VIRT_GICD_BASE: u64 = 0x0800_0000;
+/// Where QEMU's virt machine puts it (the distributor: [`VIRT_GICD_BASE`]).
 pub const VIRT_GICC_BASE: u64 = 0x0801_0000;
 
 /// At most eight CPU interfaces: GICD_ITARGETSR and GICD_SGIR have one bit per CPU.

@@ -9,9 +9,6 @@ use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::{IIDR_ARM, NUM_IRQS, SPI_BASE};
 use armvirt_cpu::sysreg::enc;
 
-/// Where QEMU's virt machine puts the distributor, and its size.
-pub const VIRT_GICD_BASE: u64 = 0x0800_0000;
-pub const GICD_SIZE: u64 = 0x1_0000;
 /// Where QEMU's virt machine puts the redistributors, and the room it leaves for them
 /// (123 redistributors).
 pub const VIRT_GICR_BASE: u64 = 0x080a_0000;
