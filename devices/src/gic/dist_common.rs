@@ -37,6 +37,21 @@ pub mod gicd {
 
     /// GICD_IIDR as QEMU's GICs report it: Implementer ARM, product and revision 0.
     pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
+
+    /// The one-bit-per-interrupt registers: GICD_IGROUPR<n> to GICD_ICACTIVER<n> (IHI
+    /// 0048B §4.3.4–§4.3.10; IHI 0069's GICD register descriptions), and the GICR_*0
+    /// registers of GICv3's SGI frame, which are the same for SGIs and PPIs. Both
+    /// registers of a set/clear pair read the state they change.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum BitReg {
+        Group,
+        SetEnable,
+        ClearEnable,
+        SetPending,
+        ClearPending,
+        SetActive,
+        ClearActive,
+    }
 }
 
 /// Registers with one bit per interrupt: 32 interrupts per register.
@@ -51,6 +66,11 @@ pub const fn bitmap_row<R>(reg: R, offset: u64) -> RegDef<R> {
     RegDef::new(reg, offset, BITMAP_REGS, Width::Word, Rw::ReadWrite)
 }
 
+/// A read-write row of one 32-bit register.
+pub const fn word_row<R>(reg: R, offset: u64) -> RegDef<R> {
+    RegDef::new(reg, offset, 1, Width::Word, Rw::ReadWrite)
+}
+
 /// A read-write row of byte-per-interrupt registers (GICD_IPRIORITYR, GICD_ITARGETSR).
 pub const fn byte_row<R>(reg: R, offset: u64) -> RegDef<R> {
     RegDef::new(reg, offset, BYTE_REGS, Width::Bytes, Rw::ReadWrite)
@@ -63,22 +83,23 @@ pub const fn cfg_row<R>(reg: R, offset: u64) -> RegDef<R> {
 
 /// A version's distributor register map: its `head` rows, then the rows of the registers
 /// both versions have from GICD_IGROUPR to GICD_ICFGR, then its `tail` rows. `$gicd` is
-/// the version's register enum, which names those registers alike.
+/// the version's register enum, which names those registers alike (`Bits` holding a
+/// [`gicd::BitReg`] for the one-bit-per-interrupt ones).
 macro_rules! gicd_map {
     ($gicd:ident; [$($head:expr),* $(,)?]; [$($tail:expr),* $(,)?]) => {{
-        use $crate::gic::dist_common as common;
+        use $crate::gic::dist_common::{self as common, gicd, gicd::BitReg};
         &[
             $($head,)*
-            common::bitmap_row($gicd::Igroupr, common::gicd::GICD_IGROUPR),
-            common::bitmap_row($gicd::Isenabler, common::gicd::GICD_ISENABLER),
-            common::bitmap_row($gicd::Icenabler, common::gicd::GICD_ICENABLER),
-            common::bitmap_row($gicd::Ispendr, common::gicd::GICD_ISPENDR),
-            common::bitmap_row($gicd::Icpendr, common::gicd::GICD_ICPENDR),
-            common::bitmap_row($gicd::Isactiver, common::gicd::GICD_ISACTIVER),
-            common::bitmap_row($gicd::Icactiver, common::gicd::GICD_ICACTIVER),
-            common::byte_row($gicd::Ipriorityr, common::gicd::GICD_IPRIORITYR),
-            common::byte_row($gicd::Itargetsr, common::gicd::GICD_ITARGETSR),
-            common::cfg_row($gicd::Icfgr, common::gicd::GICD_ICFGR),
+            common::bitmap_row($gicd::Bits(BitReg::Group), gicd::GICD_IGROUPR),
+            common::bitmap_row($gicd::Bits(BitReg::SetEnable), gicd::GICD_ISENABLER),
+            common::bitmap_row($gicd::Bits(BitReg::ClearEnable), gicd::GICD_ICENABLER),
+            common::bitmap_row($gicd::Bits(BitReg::SetPending), gicd::GICD_ISPENDR),
+            common::bitmap_row($gicd::Bits(BitReg::ClearPending), gicd::GICD_ICPENDR),
+            common::bitmap_row($gicd::Bits(BitReg::SetActive), gicd::GICD_ISACTIVER),
+            common::bitmap_row($gicd::Bits(BitReg::ClearActive), gicd::GICD_ICACTIVER),
+            common::byte_row($gicd::Ipriorityr, gicd::GICD_IPRIORITYR),
+            common::byte_row($gicd::Itargetsr, gicd::GICD_ITARGETSR),
+            common::cfg_row($gicd::Icfgr, gicd::GICD_ICFGR),
             $($tail,)*
         ]
     }};

@@ -6,6 +6,7 @@
 //! SPIs have one state in the distributor; SGIs and PPIs have one per CPU (the banked
 //! registers of GICv2's distributor, GICv3's redistributors).
 
+use super::dist_common::gicd::BitReg;
 use super::{NUM_IRQS, PRIVATE_COUNT, SGI_COUNT, SPI_BASE};
 
 /// Int_config[1] of a GICD_ICFGR field: edge-triggered (IHI 0048B §4.3.13; IHI 0069
@@ -193,6 +194,30 @@ impl Irqs {
             if let Some(irq) = self.get_mut(cpu, first + i) {
                 f(irq);
             }
+        }
+    }
+
+    /// Reads register `reg` for the 32 interrupts from `first`.
+    pub fn read_bitreg(&self, cpu: usize, reg: BitReg, first: u32) -> u32 {
+        match reg {
+            BitReg::Group => self.bits(cpu, first, |i| i.group1),
+            BitReg::SetEnable | BitReg::ClearEnable => self.bits(cpu, first, |i| i.enabled),
+            BitReg::SetPending | BitReg::ClearPending => self.bits(cpu, first, |i| i.pending()),
+            BitReg::SetActive | BitReg::ClearActive => self.bits(cpu, first, |i| i.active),
+        }
+    }
+
+    /// Writes register `reg` for the 32 interrupts from `first`: the group register sets
+    /// each interrupt's group; the others act on the interrupts whose bits are set.
+    pub fn write_bitreg(&mut self, cpu: usize, reg: BitReg, first: u32, value: u32) {
+        match reg {
+            BitReg::Group => self.set_groups(cpu, first, value),
+            BitReg::SetEnable => self.for_bits(cpu, first, value, |i| i.enabled = true),
+            BitReg::ClearEnable => self.for_bits(cpu, first, value, |i| i.enabled = false),
+            BitReg::SetPending => self.for_bits(cpu, first, value, |i| i.latch = true),
+            BitReg::ClearPending => self.for_bits(cpu, first, value, |i| i.latch = false),
+            BitReg::SetActive => self.for_bits(cpu, first, value, |i| i.active = true),
+            BitReg::ClearActive => self.for_bits(cpu, first, value, |i| i.active = false),
         }
     }
 

@@ -4,7 +4,7 @@
 //! no LPIs — QEMU's `arm_gicv3` as the virt machine configures it without EL3.
 
 pub use crate::gic::dist_common::gicd::*;
-use crate::gic::dist_common::{bitmap_row, cfg_row, gicd_map};
+use crate::gic::dist_common::{bitmap_row, cfg_row, gicd_map, word_row};
 use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::{IIDR_ARM, NUM_IRQS, SPI_BASE};
 use armvirt_cpu::sysreg::enc;
@@ -29,13 +29,8 @@ pub enum Gicd {
     Typer,
     Iidr,
     Typer2,
-    Igroupr,
-    Isenabler,
-    Icenabler,
-    Ispendr,
-    Icpendr,
-    Isactiver,
-    Icactiver,
+    /// GICD_IGROUPR<n> to GICD_ICACTIVER<n>.
+    Bits(BitReg),
     Ipriorityr,
     /// RES0 with affinity routing: RAZ/WI.
     Itargetsr,
@@ -133,13 +128,8 @@ pub const GICR_RD_MAP: &[RegDef<GicrRd>] = &[
 /// SGI_base frame registers (offsets within that frame).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GicrSgi {
-    Igroupr0,
-    Isenabler0,
-    Icenabler0,
-    Ispendr0,
-    Icpendr0,
-    Isactiver0,
-    Icactiver0,
+    /// GICR_IGROUPR0 to GICR_ICACTIVER0.
+    Bits(BitReg),
     Ipriorityr,
     /// GICR_ICFGR0 (SGIs, read-only) and GICR_ICFGR1 (PPIs).
     Icfgr,
@@ -162,55 +152,13 @@ pub const GICR_IGRPMODR0: u64 = 0x0d00;
 pub const GICR_NSACR: u64 = 0x0e00;
 
 pub const GICR_SGI_MAP: &[RegDef<GicrSgi>] = &[
-    RegDef::new(
-        GicrSgi::Igroupr0,
-        GICR_IGROUPR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Isenabler0,
-        GICR_ISENABLER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icenabler0,
-        GICR_ICENABLER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Ispendr0,
-        GICR_ISPENDR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icpendr0,
-        GICR_ICPENDR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Isactiver0,
-        GICR_ISACTIVER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icactiver0,
-        GICR_ICACTIVER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
+    word_row(GicrSgi::Bits(BitReg::Group), GICR_IGROUPR0),
+    word_row(GicrSgi::Bits(BitReg::SetEnable), GICR_ISENABLER0),
+    word_row(GicrSgi::Bits(BitReg::ClearEnable), GICR_ICENABLER0),
+    word_row(GicrSgi::Bits(BitReg::SetPending), GICR_ISPENDR0),
+    word_row(GicrSgi::Bits(BitReg::ClearPending), GICR_ICPENDR0),
+    word_row(GicrSgi::Bits(BitReg::SetActive), GICR_ISACTIVER0),
+    word_row(GicrSgi::Bits(BitReg::ClearActive), GICR_ICACTIVER0),
     RegDef::new(
         GicrSgi::Ipriorityr,
         GICR_IPRIORITYR,
@@ -219,14 +167,8 @@ pub const GICR_SGI_MAP: &[RegDef<GicrSgi>] = &[
         Rw::ReadWrite,
     ),
     RegDef::new(GicrSgi::Icfgr, GICR_ICFGR0, 2, Width::Word, Rw::ReadWrite),
-    RegDef::new(
-        GicrSgi::Igrpmodr0,
-        GICR_IGRPMODR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(GicrSgi::Nsacr, GICR_NSACR, 1, Width::Word, Rw::ReadWrite),
+    word_row(GicrSgi::Igrpmodr0, GICR_IGRPMODR0),
+    word_row(GicrSgi::Nsacr, GICR_NSACR),
 ];
 
 // GICR_TYPER.
