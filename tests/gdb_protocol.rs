@@ -137,3 +137,86 @@ fn a_port_in_use_is_one_error_line() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Sends each packet on one connection and collects each reply's body.
+fn exchange(port: u16, packets: &[&str]) -> Vec<String> {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut replies = Vec::new();
+    for p in packets {
+        conn.write_all(&packet(p)).unwrap();
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        // Skip the ack, then read "$body#xx".
+        while !whole_packet(&reply) {
+            match conn.read(&mut byte) {
+                Ok(1) => {
+                    if reply.is_empty() && byte[0] != b'$' {
+                        continue;
+                    }
+                    reply.push(byte[0])
+                }
+                _ => break,
+            }
+        }
+        conn.write_all(b"+").unwrap();
+        let body = String::from_utf8_lossy(&reply);
+        let body = body.trim_start_matches('$');
+        replies.push(run_length_decoded(body.split('#').next().unwrap_or("")));
+    }
+    replies
+}
+
+/// A reply body with gdb's run-length encoding undone (`c*N`: `c` then N - 29 more).
+fn run_length_decoded(body: &str) -> String {
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '*' {
+            let last = out.chars().last().unwrap_or('0');
+            let n = chars.next().map_or(0, |n| n as usize - 29);
+            out.extend(std::iter::repeat_n(last, n));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn thread_packets_with_bad_thread_ids_are_errors_and_the_session_goes_on() {
+    let dir = Scratch::new("gdb-thread-packets");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let replies = exchange(
+        port,
+        &[
+            "qfThreadInfo",
+            "qsThreadInfo",
+            "T1",
+            "T2",
+            // gdbstub accepts any thread for Hg; the accesses through it then fail.
+            "Hg5",
+            "g",
+            "m40000000,4",
+            "p20",
+            "Hg1",
+            "p20",
+            "Hc7",
+            "qC",
+            "k",
+        ],
+    );
+    assert_eq!(replies[0], "m01");
+    assert_eq!(replies[1], "l");
+    assert_eq!(replies[2], "OK");
+    assert!(replies[3].starts_with('E'), "{replies:?}");
+    assert!(replies[5].starts_with('E'), "{replies:?}");
+    assert!(replies[6].starts_with('E'), "{replies:?}");
+    assert!(replies[7].starts_with('E'), "{replies:?}");
+    assert_eq!(replies[8], "OK");
+    // The PC of vCPU 0 at reset, little-endian.
+    assert_eq!(replies[9], "0000004000000000");
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}

@@ -131,9 +131,14 @@ impl Cpu {
         Exit::Budget
     }
 
-    /// Executes exactly one instruction (the debugger's single step).
-    pub fn step(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+    /// Executes exactly one instruction (the debugger's single step). With `irqs`, a
+    /// pending unmasked interrupt is taken first and is the step: the PC stops at its
+    /// vector entry. Without, interrupts wait (QEMU's default `SSTEP_NOIRQ`).
+    pub fn step(&mut self, m: &mut Mem<'_>, irqs: bool) -> Option<Exit> {
         self.tlb.sync(m.tlbi);
+        if irqs && self.lines.any() && self.take_pending_interrupt() {
+            return None;
+        }
         let d = match self.fetch_one(m) {
             Ok(d) => d,
             Err(e) => {
@@ -153,8 +158,8 @@ impl Cpu {
 
     /// Takes the highest-priority unmasked asynchronous exception, if any (SError, then FIQ,
     /// then IRQ). PSTATE.{A,I,F} mask them at EL1 and, for these EL1-targeted
-    /// interrupts, at EL0 too (Arm ARM D1.11.1).
-    fn take_pending_interrupt(&mut self) {
+    /// interrupts, at EL0 too (Arm ARM D1.11.1). True if one was taken.
+    fn take_pending_interrupt(&mut self) -> bool {
         use crate::exception::vector;
         use crate::state::{DAIF_A, DAIF_F, DAIF_I};
         let daif = self.s.daif;
@@ -166,9 +171,10 @@ impl Cpu {
         } else if self.lines.irq() && daif & DAIF_I == 0 {
             vector::IRQ
         } else {
-            return;
+            return false;
         };
         self.take_interrupt(kind);
+        true
     }
 
     fn fetch_one(&mut self, m: &mut Mem<'_>) -> Result<Decoded, Exception> {

@@ -27,7 +27,7 @@ pub use boot::Boot;
 pub use bus::MmioBus;
 pub use config::Config;
 pub use console::ConsoleInput;
-pub use debug::DebugRun;
+pub use debug::{DebugRun, SysRegWrite, VcpuState, WalkStep};
 pub use error::Error;
 pub use loader::KernelFormat;
 pub use machine::Machine;

@@ -3,16 +3,21 @@
 //!
 //! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
 //! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
-//! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step), `extended_mode.rs` (and kill); `event_loop.rs` runs the guest while gdb waits, and
-//! `server.rs` accepts connections and keeps the guest going between them.
+//! registers), `target_xml.rs`, `breakpoints.rs`, `resume.rs` (continue and single step),
+//! `extended_mode.rs` (and kill), `monitor.rs` (`monitor` commands); `event_loop.rs` runs
+//! the guest while gdb waits, `conn.rs` is the TCP or Unix socket, and `server.rs`
+//! accepts connections and keeps the guest going between them. vCPUs are gdb's threads
+//! (`target.rs`).
 //!
 //! Everything runs on the machine's thread: while the guest runs, the event loop checks
 //! the socket between short slices of execution, so Ctrl-C is seen within a slice.
 
 mod breakpoints;
+mod conn;
 mod event_loop;
 mod extended_mode;
 mod memory;
+mod monitor;
 mod registers;
 mod resume;
 mod server;
@@ -20,4 +25,6 @@ mod single_register;
 mod target;
 mod target_xml;
 
+pub use conn::Listener;
 pub use server::{serve, Served};
+pub use target::Settings;

@@ -6,12 +6,13 @@
 //! can connect. A broken session (garbage on the socket, a protocol error) ends with one
 //! log line; the emulator carries on.
 
+use crate::conn::Listener;
 use crate::event_loop::EventLoop;
-use crate::target::DebugTarget;
+use crate::target::{DebugTarget, Settings};
 use armvirt_machine::{ConsoleInput, DebugRun, Machine, RunEnd, Stop};
 use gdbstub::stub::{DisconnectReason, GdbStub};
-use std::io::ErrorKind;
-use std::net::{TcpListener, TcpStream};
+
+pub(crate) use crate::conn::Conn;
 
 /// Rounds of vCPU quanta between two looks for a new connection while no gdb is attached.
 const ROUNDS_PER_ACCEPT: u32 = 64;
@@ -23,24 +24,22 @@ pub enum Served {
     Run(Result<RunEnd, Stop>),
     /// gdb killed the guest (`kill`).
     Killed,
+    /// gdb asked the emulator to exit (`monitor quit`).
+    Quit,
 }
 
 /// Runs `machine` serving gdb on `listener` until the guest's run ends or gdb kills it.
 /// With `start_halted`, nothing runs until a gdb connects and lets the guest go.
-pub fn serve(machine: &mut Machine, listener: TcpListener, start_halted: bool) -> Served {
+pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> Served {
     let _raw = armvirt_machine::terminal::RawMode::enter();
     let mut input = ConsoleInput::from_stdin();
+    let mut settings = Settings::default();
     let mut waiting_for_gdb = start_halted;
     loop {
-        let conn = if waiting_for_gdb {
-            accept(&listener, true)
-        } else {
-            accept(&listener, false)
-        };
-        match conn {
+        match listener.accept(waiting_for_gdb) {
             Some(conn) => {
                 waiting_for_gdb = false;
-                if let Some(served) = session(machine, &mut input, conn) {
+                if let Some(served) = session(machine, &mut input, &mut settings, conn) {
                     return served;
                 }
             }
@@ -55,34 +54,20 @@ pub fn serve(machine: &mut Machine, listener: TcpListener, start_halted: bool) -
     }
 }
 
-/// A new connection if one is there (or, `blocking`, once one comes).
-fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
-    if let Err(e) = listener.set_nonblocking(!blocking) {
-        eprintln!("armvirt: gdb: {e}");
-        return None;
-    }
-    match listener.accept() {
-        Ok((conn, _)) => match conn.set_nonblocking(false) {
-            Ok(()) => Some(conn),
-            Err(e) => {
-                eprintln!("armvirt: gdb: {e}");
-                None
-            }
-        },
-        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
-        Err(e) => {
-            eprintln!("armvirt: gdb: cannot accept a connection: {e}");
-            None
-        }
-    }
-}
-
 /// One gdb session; `Some` when the emulator should stop.
-fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
-    let mut target = DebugTarget::new(machine, input);
+fn session(
+    machine: &mut Machine,
+    input: &mut ConsoleInput,
+    settings: &mut Settings,
+    conn: Conn,
+) -> Option<Served> {
+    let mut target = DebugTarget::new(machine, input, settings);
     let result = GdbStub::new(conn).run_blocking::<EventLoop<'_>>(&mut target);
     // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
     target.machine.clear_breakpoints();
+    if target.quit {
+        return Some(Served::Quit);
+    }
     match result {
         Ok(DisconnectReason::Disconnect) => None,
         Ok(DisconnectReason::Kill) => Some(Served::Killed),
