@@ -3,14 +3,15 @@
 //! Blocks are keyed by the *physical* address of their first instruction, never cross a
 //! page, and end after any instruction whose table row says so (branches, exception
 //! generation, system instructions). A store to a page that holds decoded code drops that
-//! page's blocks, so self-modifying and freshly loaded code is always seen.
+//! page's blocks (`code_cache.rs`), so self-modifying and freshly loaded code is always seen.
 
+use crate::code_cache::PAGE_SHIFT;
+pub use crate::code_cache::{Block, CodeCache};
 use crate::cpu::Cpu;
 use crate::decode::{self, Decoded};
 use crate::exception::Exception;
 use crate::insn::Insn;
 use crate::mem::{Access, Mem};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// What a handler tells the executor.
@@ -82,51 +83,6 @@ impl Breakpoints {
 
 /// Most instructions in one decoded block.
 pub const MAX_BLOCK: usize = 64;
-const PAGE_SHIFT: u32 = 12;
-
-pub type Block = Rc<[Decoded]>;
-
-/// Decoded blocks of guest code, shared by every vCPU of a machine.
-#[derive(Default)]
-pub struct CodeCache {
-    blocks: HashMap<u64, Block>,
-    /// Block start addresses per physical page, for invalidation.
-    pages: HashMap<u64, Vec<u64>>,
-}
-
-impl CodeCache {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A store to `[pa, pa+len)`: drops blocks on the touched pages.
-    #[inline(always)]
-    pub fn note_write(&mut self, pa: u64, len: u64) {
-        if self.pages.is_empty() {
-            return;
-        }
-        let first = pa >> PAGE_SHIFT;
-        let last = (pa + len.max(1) - 1) >> PAGE_SHIFT;
-        for page in first..=last {
-            if let Some(starts) = self.pages.remove(&page) {
-                for s in starts {
-                    self.blocks.remove(&s);
-                }
-            }
-        }
-    }
-
-    /// Drops every block (IC IALLU, a changed translation regime).
-    pub fn flush(&mut self) {
-        self.blocks.clear();
-        self.pages.clear();
-    }
-
-    fn insert(&mut self, pa: u64, block: Block) {
-        self.pages.entry(pa >> PAGE_SHIFT).or_default().push(pa);
-        self.blocks.insert(pa, block);
-    }
-}
 
 impl Cpu {
     /// Runs until `budget` instructions have retired (finishing the current block) or an
@@ -268,7 +224,7 @@ impl Cpu {
             return Err(self.pc_alignment_fault());
         }
         let pa = self.translate(m, pc, Access::Fetch)?;
-        if let Some(b) = m.code.blocks.get(&pa) {
+        if let Some(b) = m.code.get(pa) {
             return Ok(b.clone());
         }
         let Some(_) = m.ram.offset(pa, 4) else {
@@ -289,7 +245,7 @@ impl Cpu {
             }
         }
         let block: Block = Rc::from(insns);
-        m.code.insert(pa, block.clone());
+        m.code.insert(&m.ram, pa, block.clone());
         Ok(block)
     }
 

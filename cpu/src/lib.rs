@@ -6,6 +6,7 @@
 //! input lines. The machine drives it with [`cpu::Cpu::run`].
 
 pub mod bus;
+pub mod code_cache;
 pub mod cpu;
 pub mod decode;
 pub mod exception;
