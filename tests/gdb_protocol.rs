@@ -1,7 +1,8 @@
 //! The stub's connection handling, with a raw TCP client for what gdb never sends:
 //! garbage and malformed packets end that connection, never the emulator; a port in use
 //! is one clear error; gdb can attach to a running guest, detach, and a second gdb can
-//! attach after it.
+//! attach after it; a read that runs into unmapped memory returns the part before the
+//! hole; a breakpoint under the PC does not stop the continue that starts there.
 
 mod gdb_util;
 use gdb_util::*;
@@ -219,4 +220,60 @@ fn thread_packets_with_bad_thread_ids_are_errors_and_the_session_goes_on() {
     // The PC of vCPU 0 at reset, little-endian.
     assert_eq!(replies[9], "0000004000000000");
     assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+#[test]
+fn a_read_running_into_unmapped_memory_returns_what_is_there() {
+    let dir = Scratch::new("gdb-partial-read");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    // -m 256M: RAM is [0x4000_0000, 0x5000_0000); the MMU is off, so VA = PA and the
+    // page after RAM's last one holds nothing.
+    let ram_end: u64 = 0x5000_0000;
+    let replies = exchange(
+        port,
+        &[
+            &format!("M{:x},4:a1b2c3d4", ram_end - 4),
+            &format!("m{:x},8", ram_end - 4),
+            &format!("m{ram_end:x},4"),
+            &format!("m{:x},4", ram_end - 4),
+            "k",
+        ],
+    );
+    assert_eq!(replies[0], "OK");
+    // The bytes up to the hole come back, and no more (a short reply is gdb's "partial").
+    assert_eq!(replies[1], "a1b2c3d4");
+    assert!(replies[2].starts_with('E'), "{replies:?}");
+    // The failed read changed nothing: the session and the memory are as they were.
+    assert_eq!(replies[3], "a1b2c3d4");
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+#[test]
+fn a_breakpoint_on_the_instruction_about_to_run_does_not_hold_the_continue() {
+    let dir = Scratch::new("gdb-bp-at-pc");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let reset_pc = 0x4000_0000u64;
+    let later = IMAGE_BASE + BREAK_AT;
+    let replies = exchange(
+        port,
+        &[
+            &format!("Z0,{reset_pc:x},4"),
+            &format!("Z0,{later:x},4"),
+            // The vCPU sits on the first breakpoint: continue runs it and stops at the next.
+            "c",
+            "p20",
+            "k",
+        ],
+    );
+    assert_eq!(replies[..2], ["OK", "OK"]);
+    assert!(replies[2].starts_with('T'), "{replies:?}");
+    assert_eq!(replies[3], hex_le(later));
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+/// `v` as the stub sends a 64-bit register: little-endian hex.
+fn hex_le(v: u64) -> String {
+    v.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
