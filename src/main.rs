@@ -6,14 +6,14 @@
 //! cannot be loaded, a machine that cannot be built). No panic reaches the user as a
 //! backtrace: a last-resort hook prints one line too.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use armvirt_machine::config::{self, Config, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
+use armvirt_machine::config::{self, Config, GdbAddr, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
 use armvirt_machine::irqchip::GicVersion;
 use armvirt_machine::{Machine, RunEnd};
-use armvirt_stub::Served;
+use armvirt_stub::{Listener, Served};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
@@ -68,9 +68,10 @@ struct Cli {
     #[arg(short = 'S')]
     start_halted: bool,
 
-    /// Serve gdb on [ADDR:]PORT (ADDR defaults to 127.0.0.1)
-    #[arg(long, value_name = "[ADDR:]PORT", value_parser = config::parse_gdb_addr)]
-    gdb: Option<SocketAddr>,
+    /// Serve gdb on [ADDR:]PORT (ADDR defaults to 127.0.0.1), or on the Unix socket
+    /// unix:PATH (gdb: target remote PATH)
+    #[arg(long, value_name = "[ADDR:]PORT|unix:PATH", value_parser = config::parse_gdb_addr)]
+    gdb: Option<GdbAddr>,
 
     /// Shorthand for --gdb 1234
     #[arg(short = 's', conflicts_with = "gdb")]
@@ -144,7 +145,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     let gdb = match (cli.gdb, cli.gdb_default_port) {
         (Some(addr), _) => Some(addr),
-        (None, true) => Some(SocketAddr::new(DEFAULT_GDB_HOST, DEFAULT_GDB_PORT)),
+        (None, true) => Some(GdbAddr::Tcp(SocketAddr::new(
+            DEFAULT_GDB_HOST,
+            DEFAULT_GDB_PORT,
+        ))),
         (None, false) => None,
     };
     if cli.start_halted && gdb.is_none() {
@@ -158,7 +162,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         ram_size: cli.memory,
         cpus: cli.smp,
         dtb: cli.dtb,
-        gdb,
+        gdb: gdb.clone(),
         start_halted: cli.start_halted,
         gic: cli.gic,
         ..Config::new("")
@@ -176,12 +180,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
     let end = match gdb {
         Some(addr) => {
-            let listener = TcpListener::bind(addr)
-                .map_err(|e| format!("cannot listen for gdb on {addr}: {}", io_reason(&e)))?;
+            let listener = match &addr {
+                GdbAddr::Tcp(addr) => Listener::tcp(*addr)?,
+                GdbAddr::Unix(path) => Listener::unix(path)?,
+            };
             match armvirt_stub::serve(&mut machine, listener, cli.start_halted) {
                 Served::Run(end) => end,
                 Served::Killed => {
                     eprintln!("armvirt: killed from gdb");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Served::Quit => {
+                    eprintln!("armvirt: quit from gdb (monitor quit)");
                     return Ok(ExitCode::SUCCESS);
                 }
             }

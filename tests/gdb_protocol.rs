@@ -1,7 +1,8 @@
 //! The stub's connection handling, with a raw TCP client for what gdb never sends:
 //! garbage and malformed packets end that connection, never the emulator; a port in use
 //! is one clear error; gdb can attach to a running guest, detach, and a second gdb can
-//! attach after it.
+//! attach after it; a read that runs into unmapped memory returns the part before the
+//! hole; a breakpoint under the PC does not stop the continue that starts there.
 
 mod gdb_util;
 use gdb_util::*;
@@ -136,4 +137,143 @@ fn a_port_in_use_is_one_error_line() {
         format!("armvirt: cannot listen for gdb on 127.0.0.1:{port}: Address already in use\n")
     );
     assert_eq!(out.status.code(), Some(1));
+}
+
+/// Sends each packet on one connection and collects each reply's body.
+fn exchange(port: u16, packets: &[&str]) -> Vec<String> {
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut replies = Vec::new();
+    for p in packets {
+        conn.write_all(&packet(p)).unwrap();
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        // Skip the ack, then read "$body#xx".
+        while !whole_packet(&reply) {
+            match conn.read(&mut byte) {
+                Ok(1) => {
+                    if reply.is_empty() && byte[0] != b'$' {
+                        continue;
+                    }
+                    reply.push(byte[0])
+                }
+                _ => break,
+            }
+        }
+        conn.write_all(b"+").unwrap();
+        let body = String::from_utf8_lossy(&reply);
+        let body = body.trim_start_matches('$');
+        replies.push(run_length_decoded(body.split('#').next().unwrap_or("")));
+    }
+    replies
+}
+
+/// A reply body with gdb's run-length encoding undone (`c*N`: `c` then N - 29 more).
+fn run_length_decoded(body: &str) -> String {
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '*' {
+            let last = out.chars().last().unwrap_or('0');
+            let n = chars.next().map_or(0, |n| n as usize - 29);
+            out.extend(std::iter::repeat_n(last, n));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn thread_packets_with_bad_thread_ids_are_errors_and_the_session_goes_on() {
+    let dir = Scratch::new("gdb-thread-packets");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let replies = exchange(
+        port,
+        &[
+            "qfThreadInfo",
+            "qsThreadInfo",
+            "T1",
+            "T2",
+            // gdbstub accepts any thread for Hg; the accesses through it then fail.
+            "Hg5",
+            "g",
+            "m40000000,4",
+            "p20",
+            "Hg1",
+            "p20",
+            "Hc7",
+            "qC",
+            "k",
+        ],
+    );
+    assert_eq!(replies[0], "m01");
+    assert_eq!(replies[1], "l");
+    assert_eq!(replies[2], "OK");
+    assert!(replies[3].starts_with('E'), "{replies:?}");
+    assert!(replies[5].starts_with('E'), "{replies:?}");
+    assert!(replies[6].starts_with('E'), "{replies:?}");
+    assert!(replies[7].starts_with('E'), "{replies:?}");
+    assert_eq!(replies[8], "OK");
+    // The PC of vCPU 0 at reset, little-endian.
+    assert_eq!(replies[9], "0000004000000000");
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+#[test]
+fn a_read_running_into_unmapped_memory_returns_what_is_there() {
+    let dir = Scratch::new("gdb-partial-read");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    // -m 256M: RAM is [0x4000_0000, 0x5000_0000); the MMU is off, so VA = PA and the
+    // page after RAM's last one holds nothing.
+    let ram_end: u64 = 0x5000_0000;
+    let replies = exchange(
+        port,
+        &[
+            &format!("M{:x},4:a1b2c3d4", ram_end - 4),
+            &format!("m{:x},8", ram_end - 4),
+            &format!("m{ram_end:x},4"),
+            &format!("m{:x},4", ram_end - 4),
+            "k",
+        ],
+    );
+    assert_eq!(replies[0], "OK");
+    // The bytes up to the hole come back, and no more (a short reply is gdb's "partial").
+    assert_eq!(replies[1], "a1b2c3d4");
+    assert!(replies[2].starts_with('E'), "{replies:?}");
+    // The failed read changed nothing: the session and the memory are as they were.
+    assert_eq!(replies[3], "a1b2c3d4");
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+#[test]
+fn a_breakpoint_on_the_instruction_about_to_run_does_not_hold_the_continue() {
+    let dir = Scratch::new("gdb-bp-at-pc");
+    let port = free_port();
+    let emu = start_armvirt(&dir.image(), port, true);
+    let reset_pc = 0x4000_0000u64;
+    let later = IMAGE_BASE + BREAK_AT;
+    let replies = exchange(
+        port,
+        &[
+            &format!("Z0,{reset_pc:x},4"),
+            &format!("Z0,{later:x},4"),
+            // The vCPU sits on the first breakpoint: continue runs it and stops at the next.
+            "c",
+            "p20",
+            "k",
+        ],
+    );
+    assert_eq!(replies[..2], ["OK", "OK"]);
+    assert!(replies[2].starts_with('T'), "{replies:?}");
+    assert_eq!(replies[3], hex_le(later));
+    assert_eq!(wait_output(emu, 30).status.code(), Some(0));
+}
+
+/// `v` as the stub sends a 64-bit register: little-endian hex.
+fn hex_le(v: u64) -> String {
+    v.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -32,6 +32,8 @@ pub struct Cpu {
     pub sysreg_ext: Option<Box<dyn SysRegExt>>,
     /// Debugger breakpoints the executor stops at (see `exec.rs`).
     pub breakpoints: crate::exec::Breakpoints,
+    /// Debugger watchpoints the memory path checks (see `watch.rs`).
+    pub watchpoints: crate::watch::Watchpoints,
 }
 
 impl Cpu {
@@ -49,6 +51,7 @@ impl Cpu {
             tlb: Tlb::new(),
             sysreg_ext: None,
             breakpoints: Default::default(),
+            watchpoints: Default::default(),
         }
     }
 

@@ -3,14 +3,15 @@
 //! Blocks are keyed by the *physical* address of their first instruction, never cross a
 //! page, and end after any instruction whose table row says so (branches, exception
 //! generation, system instructions). A store to a page that holds decoded code drops that
-//! page's blocks, so self-modifying and freshly loaded code is always seen.
+//! page's blocks (`code_cache.rs`), so self-modifying and freshly loaded code is always seen.
 
+use crate::code_cache::PAGE_SHIFT;
+pub use crate::code_cache::{Block, CodeCache};
 use crate::cpu::Cpu;
 use crate::decode::{self, Decoded};
 use crate::exception::Exception;
 use crate::insn::Insn;
 use crate::mem::{Access, Mem};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// What a handler tells the executor.
@@ -40,6 +41,11 @@ pub enum Exit {
     Wfi,
     /// The PC reached a debugger breakpoint; the instruction there has not run.
     Breakpoint,
+    /// An access hit a debugger watchpoint (`watch.rs`; the hit is
+    /// `watchpoints.pending()`); the PC is on the accessing instruction, which has not
+    /// taken effect. Running or stepping on executes it. (No payload: a small `Exit`
+    /// keeps every handler's `Flow` small.)
+    Watchpoint,
 }
 
 /// Debugger breakpoints: PC values checked by the executor before each instruction, so
@@ -77,56 +83,19 @@ impl Breakpoints {
 
 /// Most instructions in one decoded block.
 pub const MAX_BLOCK: usize = 64;
-const PAGE_SHIFT: u32 = 12;
-
-pub type Block = Rc<[Decoded]>;
-
-/// Decoded blocks of guest code, shared by every vCPU of a machine.
-#[derive(Default)]
-pub struct CodeCache {
-    blocks: HashMap<u64, Block>,
-    /// Block start addresses per physical page, for invalidation.
-    pages: HashMap<u64, Vec<u64>>,
-}
-
-impl CodeCache {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A store to `[pa, pa+len)`: drops blocks on the touched pages.
-    #[inline(always)]
-    pub fn note_write(&mut self, pa: u64, len: u64) {
-        if self.pages.is_empty() {
-            return;
-        }
-        let first = pa >> PAGE_SHIFT;
-        let last = (pa + len.max(1) - 1) >> PAGE_SHIFT;
-        for page in first..=last {
-            if let Some(starts) = self.pages.remove(&page) {
-                for s in starts {
-                    self.blocks.remove(&s);
-                }
-            }
-        }
-    }
-
-    /// Drops every block (IC IALLU, a changed translation regime).
-    pub fn flush(&mut self) {
-        self.blocks.clear();
-        self.pages.clear();
-    }
-
-    fn insert(&mut self, pa: u64, block: Block) {
-        self.pages.entry(pa >> PAGE_SHIFT).or_default().push(pa);
-        self.blocks.insert(pa, block);
-    }
-}
 
 impl Cpu {
     /// Runs until `budget` instructions have retired (finishing the current block) or an
     /// instruction hands control back.
     pub fn run(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
+        // Off a watchpoint hit first: that instruction runs once unwatched.
+        if let Some(set) = self.take_pending_watch() {
+            let exit = self.step_one(m, false);
+            self.restore_watch(set);
+            if let Some(x) = exit {
+                return x;
+            }
+        }
         // Two instances of one loop: the breakpoint check costs nothing when none is set.
         if self.breakpoints.is_empty() {
             self.run_blocks::<false>(m, budget)
@@ -165,6 +134,9 @@ impl Cpu {
                     Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
                     Flow::Jump => break,
                     Flow::Exception(e) => {
+                        if self.watch_stop(&e) {
+                            return Exit::Watchpoint;
+                        }
                         self.take_exception(e);
                         break;
                     }
@@ -175,9 +147,27 @@ impl Cpu {
         Exit::Budget
     }
 
-    /// Executes exactly one instruction (the debugger's single step).
-    pub fn step(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+    /// Executes exactly one instruction (the debugger's single step). With `irqs`, a
+    /// pending unmasked interrupt is taken first and is the step: the PC stops at its
+    /// vector entry. Without, interrupts wait (QEMU's default `SSTEP_NOIRQ`). Breakpoints
+    /// are not checked; watchpoints are, except on the instruction the vCPU stopped at for
+    /// one.
+    pub fn step(&mut self, m: &mut Mem<'_>, irqs: bool) -> Option<Exit> {
+        match self.take_pending_watch() {
+            Some(set) => {
+                let exit = self.step_one(m, irqs);
+                self.restore_watch(set);
+                exit
+            }
+            None => self.step_one(m, irqs),
+        }
+    }
+
+    fn step_one(&mut self, m: &mut Mem<'_>, irqs: bool) -> Option<Exit> {
         self.tlb.sync(m.tlbi);
+        if irqs && self.lines.any() && self.take_pending_interrupt() {
+            return None;
+        }
         let d = match self.fetch_one(m) {
             Ok(d) => d,
             Err(e) => {
@@ -189,6 +179,7 @@ impl Cpu {
         match (d.exec)(self, m, d.insn) {
             Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
             Flow::Jump => {}
+            Flow::Exception(e) if self.watch_stop(&e) => return Some(Exit::Watchpoint),
             Flow::Exception(e) => self.take_exception(e),
             Flow::Exit(x) => return Some(x),
         }
@@ -197,8 +188,8 @@ impl Cpu {
 
     /// Takes the highest-priority unmasked asynchronous exception, if any (SError, then FIQ,
     /// then IRQ). PSTATE.{A,I,F} mask them at EL1 and, for these EL1-targeted
-    /// interrupts, at EL0 too (Arm ARM D1.11.1).
-    fn take_pending_interrupt(&mut self) {
+    /// interrupts, at EL0 too (Arm ARM D1.11.1). True if one was taken.
+    fn take_pending_interrupt(&mut self) -> bool {
         use crate::exception::vector;
         use crate::state::{DAIF_A, DAIF_F, DAIF_I};
         let daif = self.s.daif;
@@ -210,9 +201,10 @@ impl Cpu {
         } else if self.lines.irq() && daif & DAIF_I == 0 {
             vector::IRQ
         } else {
-            return;
+            return false;
         };
         self.take_interrupt(kind);
+        true
     }
 
     fn fetch_one(&mut self, m: &mut Mem<'_>) -> Result<Decoded, Exception> {
@@ -232,7 +224,7 @@ impl Cpu {
             return Err(self.pc_alignment_fault());
         }
         let pa = self.translate(m, pc, Access::Fetch)?;
-        if let Some(b) = m.code.blocks.get(&pa) {
+        if let Some(b) = m.code.get(pa) {
             return Ok(b.clone());
         }
         let Some(_) = m.ram.offset(pa, 4) else {
@@ -253,7 +245,7 @@ impl Cpu {
             }
         }
         let block: Block = Rc::from(insns);
-        m.code.insert(pa, block.clone());
+        m.code.insert(&m.ram, pa, block.clone());
         Ok(block)
     }
 

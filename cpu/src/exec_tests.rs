@@ -15,7 +15,7 @@ cpu_test! {
         // Running again does not move: the debugger steps off a breakpoint.
         assert_eq!(t.run_limit(100), Exit::Breakpoint);
         assert_eq!(t.cpu.icount, 1);
-        assert_eq!(t.with_mem(None, |cpu, m| cpu.step(m)), None);
+        assert_eq!(t.with_mem(None, |cpu, m| cpu.step(m, false)), None);
         assert_eq!((t.cpu.s.pc, t.x(1)), (RAM_BASE + 8, 2));
         t.run();
         assert_eq!(t.x(2), 3);
@@ -42,5 +42,23 @@ cpu_test! {
         t.cpu.breakpoints.insert(RAM_BASE + 8);
         assert_eq!(t.run_limit(100), Exit::Breakpoint);
         assert_eq!((t.cpu.s.pc, t.x(0), t.x(1)), (RAM_BASE + 8, 0, 0));
+    }
+}
+
+cpu_test! {
+    // A step leaves a pending IRQ pending unless asked to take it (QEMU's SSTEP_NOIRQ
+    // default); taken, it is the whole step: the PC stops at the vector (Arm ARM D1.10.2:
+    // current EL with SP_ELx, IRQ at VBAR_EL1 + 0x280).
+    fn a_step_takes_a_pending_irq_only_when_asked(t) {
+        const VBAR: u64 = RAM_BASE + 0x1000;
+        t.load(&a64!(; movz x0, 1 ; movz x1, 2));
+        t.cpu.sys.vbar_el1 = VBAR;
+        t.cpu.s.daif = 0;
+        t.cpu.lines.set_irq(true);
+        assert_eq!(t.with_mem(None, |cpu, m| cpu.step(m, false)), None);
+        assert_eq!((t.cpu.s.pc, t.x(0)), (RAM_BASE + 4, 1));
+        assert_eq!(t.with_mem(None, |cpu, m| cpu.step(m, true)), None);
+        assert_eq!((t.cpu.s.pc, t.x(1)), (VBAR + 0x280, 0));
+        assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 4);
     }
 }

@@ -6,6 +6,7 @@
 //! input lines. The machine drives it with [`cpu::Cpu::run`].
 
 pub mod bus;
+pub mod code_cache;
 pub mod cpu;
 pub mod decode;
 pub mod exception;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod sysreg;
 pub mod testing;
 pub mod timer;
+pub mod watch;
 
 pub use bus::{Bus, BusError, RamRegion};
 pub use cpu::Cpu;
@@ -30,3 +32,4 @@ pub use irq::IrqLines;
 pub use mem::{Access, Mem};
 pub use mmu::TlbBroadcast;
 pub use monitor::Monitors;
+pub use watch::{WatchHit, WatchKind, Watchpoint};

@@ -1,6 +1,7 @@
 //! Data and instruction accesses of a vCPU: virtual address → physical address through the
 //! MMU (`mmu/`), then RAM directly or the machine's bus. Stores keep decoded code and the
-//! exclusive monitors coherent.
+//! exclusive monitors coherent. Every data access is checked against the debugger's
+//! watchpoints (`watch.rs`) once it has translated, when any are set.
 
 use crate::bus::{Bus, RamRegion};
 use crate::cpu::Cpu;
@@ -122,6 +123,9 @@ impl Cpu {
             return self.read_split(m, va, size, acc);
         }
         let pa = self.translate(m, va, acc)?;
+        if !self.watchpoints.is_empty() {
+            self.check_watch(va, size as u64, acc)?;
+        }
         if let Some(off) = m.ram.offset(pa, size as u64) {
             return Ok(m.ram.load(off, size));
         }
@@ -144,6 +148,9 @@ impl Cpu {
             return self.write_split(m, va, size, v, acc);
         }
         let pa = self.translate(m, va, acc)?;
+        if !self.watchpoints.is_empty() {
+            self.check_watch(va, size as u64, acc)?;
+        }
         if m.ram.offset(pa, size as u64).is_some() {
             m.write_phys(pa, size, v);
             return Ok(());
@@ -166,6 +173,7 @@ impl Cpu {
         let lo = self.translate(m, va, acc)?;
         let hi = self.translate(m, va.wrapping_add(first), acc)?;
         debug_assert!(first < size as u64);
+        self.watch_access(va, size as u64, acc)?;
         Ok((lo, hi, first))
     }
 
@@ -209,6 +217,8 @@ impl Cpu {
 
     /// Loads 16 bytes (a Q register) as two little-endian halves.
     pub fn read_u128(&mut self, m: &mut Mem<'_>, va: u64) -> Result<u128, Exception> {
+        // A watchpoint sees one 16-byte access.
+        self.watch_range(m, va, 16, Access::Read)?;
         let lo = self.read(m, va, 8)? as u128;
         let hi = self.read(m, va.wrapping_add(8), 8)? as u128;
         Ok(hi << 64 | lo)
@@ -219,6 +229,7 @@ impl Cpu {
         // fault leaves memory as it was (16 bytes span at most two pages).
         self.translate(m, va, Access::Write)?;
         self.translate(m, va.wrapping_add(15), Access::Write)?;
+        self.watch_access(va, 16, Access::Write)?;
         self.write(m, va, 8, v as u64)?;
         self.write(m, va.wrapping_add(8), 8, (v >> 64) as u64)
     }

@@ -291,9 +291,11 @@ mod tests {
 
     #[test]
     fn spsr_round_trip() {
-        let mut s = CpuState::default();
-        s.nzcv = NZCV_N | NZCV_C;
-        s.daif = DAIF_I | DAIF_F;
+        let s = CpuState {
+            nzcv: NZCV_N | NZCV_C,
+            daif: DAIF_I | DAIF_F,
+            ..Default::default()
+        };
         let spsr = s.pstate_to_spsr();
         assert_eq!(spsr, 0xa000_00c5);
         let mut t = CpuState::default();

@@ -208,7 +208,7 @@ impl Rng {
         };
         let sign = (r >> 63) << (n - 1);
         // Rarely, garbage above the format's bits (which must be ignored).
-        let above = if n < 64 && r % 31 == 0 {
+        let above = if n < 64 && r.is_multiple_of(31) {
             self.next() << n
         } else {
             0

@@ -21,7 +21,7 @@
 
 use std::io::Write;
 
-use crate::primecell;
+use crate::primecell::{self, IrqOutput};
 use crate::{DeviceError, IrqLine, MmioDevice};
 
 /// Size of the register block the machine maps.
@@ -166,9 +166,7 @@ impl Default for Pl011State {
 pub struct Pl011 {
     state: Pl011State,
     out: Box<dyn Write + Send>,
-    irq: Box<dyn IrqLine>,
-    /// The level last driven onto `irq`.
-    irq_level: bool,
+    irq: IrqOutput,
 }
 
 impl Pl011 {
@@ -178,8 +176,7 @@ impl Pl011 {
         Pl011 {
             state: Pl011State::default(),
             out,
-            irq,
-            irq_level: false,
+            irq: IrqOutput::new(irq),
         }
     }
 
@@ -216,8 +213,7 @@ impl Pl011 {
             s.rx_fifo[0] = s.rx_fifo[usize::from(s.rx_pos)];
             s.rx_pos = 0;
         }
-        self.irq_level = self.pending();
-        self.irq.set_level(self.irq_level);
+        self.irq.force(self.state.ris, self.state.imsc);
     }
 
     /// Whether [`push_rx`](Self::push_rx) can take a byte without overrunning. False in
@@ -362,19 +358,14 @@ impl Pl011 {
         self.update_irq();
     }
 
-    fn pending(&self) -> bool {
-        self.state.ris & self.state.imsc != 0
-    }
-
     fn update_irq(&mut self) {
-        let level = self.pending();
-        if level != self.irq_level {
-            self.irq_level = level;
-            self.irq.set_level(level);
-        }
+        self.irq.update(self.state.ris, self.state.imsc);
     }
+}
 
-    /// The value of the register at word offset `reg`; `None` if nothing there reads.
+impl primecell::Registers for Pl011 {
+    const PERIPH_ID: [u8; 4] = PERIPH_ID;
+
     fn read_reg(&mut self, reg: u64) -> Option<u32> {
         let s = &self.state;
         Some(match reg {
@@ -391,11 +382,10 @@ impl Pl011 {
             UARTRIS => s.ris,
             UARTMIS => s.ris & s.imsc,
             UARTDMACR => s.dmacr,
-            _ => return primecell::id_register(&PERIPH_ID, reg),
+            _ => return None,
         })
     }
 
-    /// Writes the register at word offset `reg`; `None` if nothing there takes writes.
     fn write_reg(&mut self, reg: u64, value: u32) -> Option<()> {
         let s = &mut self.state;
         match reg {
@@ -469,17 +459,11 @@ impl MmioDevice for Pl011 {
     /// 1-, 2- and 4-byte accesses to every register: Linux's amba-pl011 uses 16-bit
     /// accesses unless the device tree says `reg-io-width = <4>`, earlycon byte ones.
     fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError> {
-        let (reg, shift) = primecell::lane(offset, size)?;
-        let value = self
-            .read_reg(reg)
-            .ok_or(DeviceError::BadOffset { offset })?;
-        Ok(primecell::read_lane(value, shift, size))
+        primecell::read(self, offset, size)
     }
 
     fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError> {
-        let (reg, shift) = primecell::lane(offset, size)?;
-        self.write_reg(reg, primecell::write_lane(value, shift, size))
-            .ok_or(DeviceError::BadOffset { offset })
+        primecell::write(self, offset, size, value)
     }
 }
 

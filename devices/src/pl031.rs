@@ -14,7 +14,7 @@
 //!   are equal matches at once (QEMU).
 //! - The interrupt line (RTCINTR) is `RTCRIS & RTCIMSC`, driven on every change.
 
-use crate::primecell;
+use crate::primecell::{self, IrqOutput};
 use crate::{DeviceError, IrqLine, MmioDevice};
 
 /// Size of the register block the machine maps.
@@ -60,9 +60,7 @@ pub struct Pl031State {
 pub struct Pl031 {
     state: Pl031State,
     clock: Clock,
-    irq: Box<dyn IrqLine>,
-    /// The level last driven onto `irq`.
-    irq_level: bool,
+    irq: IrqOutput,
 }
 
 impl Pl031 {
@@ -72,8 +70,7 @@ impl Pl031 {
         let mut rtc = Pl031 {
             state: Pl031State::default(),
             clock,
-            irq,
-            irq_level: false,
+            irq: IrqOutput::new(irq),
         };
         rtc.state.last_count = rtc.count();
         rtc
@@ -97,8 +94,7 @@ impl Pl031 {
         s.imsc &= INT_MATCH;
         s.ris &= INT_MATCH;
         self.state = s;
-        self.irq_level = self.pending();
-        self.irq.set_level(self.irq_level);
+        self.irq.force(self.state.ris, self.state.imsc);
     }
 
     /// Looks for the counter having reached RTCMR since the last look. The machine calls
@@ -143,20 +139,17 @@ impl Pl031 {
         }
     }
 
-    fn pending(&self) -> bool {
-        self.state.ris & self.state.imsc != 0
-    }
-
     fn update_irq(&mut self) {
-        let level = self.pending();
-        if level != self.irq_level {
-            self.irq_level = level;
-            self.irq.set_level(level);
-        }
+        self.irq.update(self.state.ris, self.state.imsc);
     }
+}
 
-    /// The value of the register at word offset `reg`; `None` if nothing there reads.
+/// Every register access first looks for a match the counter has reached.
+impl primecell::Registers for Pl031 {
+    const PERIPH_ID: [u8; 4] = PERIPH_ID;
+
     fn read_reg(&mut self, reg: u64) -> Option<u32> {
+        self.poll();
         let s = &self.state;
         Some(match reg {
             RTCDR => self.count(),
@@ -166,12 +159,12 @@ impl Pl031 {
             RTCIMSC => s.imsc,
             RTCRIS => s.ris,
             RTCMIS => s.ris & s.imsc,
-            _ => return primecell::id_register(&PERIPH_ID, reg),
+            _ => return None,
         })
     }
 
-    /// Writes the register at word offset `reg`; `None` if nothing there takes writes.
     fn write_reg(&mut self, reg: u64, value: u32) -> Option<()> {
+        self.poll();
         match reg {
             RTCMR => {
                 self.state.mr = value;
@@ -205,19 +198,11 @@ impl MmioDevice for Pl031 {
 
     /// 1-, 2- and 4-byte accesses, as QEMU accepts (Linux uses 4-byte ones).
     fn read(&mut self, offset: u64, size: u8) -> Result<u64, DeviceError> {
-        let (reg, shift) = primecell::lane(offset, size)?;
-        self.poll();
-        let value = self
-            .read_reg(reg)
-            .ok_or(DeviceError::BadOffset { offset })?;
-        Ok(primecell::read_lane(value, shift, size))
+        primecell::read(self, offset, size)
     }
 
     fn write(&mut self, offset: u64, size: u8, value: u64) -> Result<(), DeviceError> {
-        let (reg, shift) = primecell::lane(offset, size)?;
-        self.poll();
-        self.write_reg(reg, primecell::write_lane(value, shift, size))
-            .ok_or(DeviceError::BadOffset { offset })
+        primecell::write(self, offset, size, value)
     }
 }
 

@@ -3,7 +3,7 @@
 //! (PrimeCell TRMs, "Peripheral identification registers" / "PrimeCell identification
 //! registers" in each TRM, e.g. ARM DDI 0183).
 
-use crate::DeviceError;
+use crate::{DeviceError, IrqLine};
 
 /// Size of a PrimeCell's register block.
 pub const BLOCK_SIZE: u64 = 0x1000;
@@ -56,6 +56,76 @@ pub fn id_register(periph: &[u8; 4], reg: u64) -> Option<u32> {
         .chain(CELL_ID.iter())
         .nth(index)
         .map(|&b| u32::from(b))
+}
+
+/// A PrimeCell's 32-bit registers by word offset; [`read`] and [`write`] put the APB
+/// byte lanes and the identification registers around them.
+pub trait Registers {
+    /// PeriphID0..3.
+    const PERIPH_ID: [u8; 4];
+
+    /// The value of the register at word offset `reg`; `None` if nothing there reads.
+    fn read_reg(&mut self, reg: u64) -> Option<u32>;
+
+    /// Writes the register at word offset `reg`; `None` if nothing there takes writes.
+    fn write_reg(&mut self, reg: u64, value: u32) -> Option<()>;
+}
+
+/// A read of `size` bytes at `offset`: the register's bytes on the access's lanes, or an
+/// identification register; a `BadOffset` where nothing reads.
+pub fn read<R: Registers>(dev: &mut R, offset: u64, size: u8) -> Result<u64, DeviceError> {
+    let (reg, shift) = lane(offset, size)?;
+    let value = dev
+        .read_reg(reg)
+        .or_else(|| id_register(&R::PERIPH_ID, reg))
+        .ok_or(DeviceError::BadOffset { offset })?;
+    Ok(read_lane(value, shift, size))
+}
+
+/// A write of `size` bytes at `offset` (see [`lane`]); a `BadOffset` where nothing takes
+/// writes (the identification registers among them).
+pub fn write<R: Registers>(
+    dev: &mut R,
+    offset: u64,
+    size: u8,
+    value: u64,
+) -> Result<(), DeviceError> {
+    let (reg, shift) = lane(offset, size)?;
+    dev.write_reg(reg, write_lane(value, shift, size))
+        .ok_or(DeviceError::BadOffset { offset })
+}
+
+/// A PrimeCell's combined interrupt output (UARTINTR, RTCINTR): high while any raw
+/// interrupt is unmasked (RIS & IMSC). The line is driven when that level changes.
+pub struct IrqOutput {
+    line: Box<dyn IrqLine>,
+    /// The level last driven onto `line`.
+    level: bool,
+}
+
+impl IrqOutput {
+    /// The output of a device at reset: low, and not driven until it changes.
+    pub fn new(line: Box<dyn IrqLine>) -> Self {
+        IrqOutput { line, level: false }
+    }
+
+    /// Drives the line if the level for `ris` and `imsc` differs from the last one.
+    pub fn update(&mut self, ris: u32, imsc: u32) {
+        let level = ris & imsc != 0;
+        if level != self.level {
+            self.drive(level);
+        }
+    }
+
+    /// Drives the line for `ris` and `imsc` whatever it was (a restored state).
+    pub fn force(&mut self, ris: u32, imsc: u32) {
+        self.drive(ris & imsc != 0);
+    }
+
+    fn drive(&mut self, level: bool) {
+        self.level = level;
+        self.line.set_level(level);
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub struct Config {
     /// A device tree to use instead of the generated one (patched as QEMU does).
     pub dtb: Option<PathBuf>,
     /// Where the gdb server listens.
-    pub gdb: Option<SocketAddr>,
+    pub gdb: Option<GdbAddr>,
     /// Wait for the debugger before running the first instruction.
     pub start_halted: bool,
     pub dtb_seed: u64,
@@ -162,9 +162,50 @@ pub fn format_size(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
-/// The gdb server address `[ADDR:]PORT`: ADDR is an IP address (`[…]` for IPv6) or
+/// Where the gdb server listens: a TCP address, or a Unix socket (QEMU's
+/// `-gdb unix:PATH,server`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GdbAddr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for GdbAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GdbAddr::Tcp(addr) => write!(f, "{addr}"),
+            GdbAddr::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// QEMU's options after a Unix socket path, which say what armvirt always does.
+const UNIX_SOCKET_OPTIONS: [&str; 3] = ["server", "nowait", "wait=off"];
+
+/// The gdb server address: `unix:PATH` (QEMU's `,server` and `,nowait` accepted after
+/// it), or TCP `[ADDR:]PORT` (see [`parse_tcp_addr`]).
+pub fn parse_gdb_addr(text: &str) -> Result<GdbAddr, String> {
+    let Some(rest) = text.trim().strip_prefix("unix:") else {
+        return parse_tcp_addr(text).map(GdbAddr::Tcp);
+    };
+    let mut path = rest;
+    while let Some((head, option)) = path.rsplit_once(',') {
+        if !UNIX_SOCKET_OPTIONS.contains(&option) {
+            break;
+        }
+        path = head;
+    }
+    if path.is_empty() {
+        return Err(format!(
+            "'{text}' names no socket path (example: unix:/tmp/gdb.sock)"
+        ));
+    }
+    Ok(GdbAddr::Unix(PathBuf::from(path)))
+}
+
+/// A TCP gdb server address `[ADDR:]PORT`: ADDR is an IP address (`[…]` for IPv6) or
 /// `localhost`, 127.0.0.1 when left out; PORT is 1 to 65535.
-pub fn parse_gdb_addr(text: &str) -> Result<SocketAddr, String> {
+pub fn parse_tcp_addr(text: &str) -> Result<SocketAddr, String> {
     let s = text.trim();
     if let Ok(addr) = s.parse::<SocketAddr>() {
         return check_port(addr.port(), text).map(|_| addr);
@@ -304,42 +345,57 @@ mod tests {
     #[test]
     fn gdb_addresses() {
         let local = |p| SocketAddr::new(DEFAULT_GDB_HOST, p);
-        assert_eq!(parse_gdb_addr("1234"), Ok(local(1234)));
-        assert_eq!(parse_gdb_addr("localhost:1234"), Ok(local(1234)));
+        assert_eq!(parse_tcp_addr("1234"), Ok(local(1234)));
+        assert_eq!(parse_tcp_addr("localhost:1234"), Ok(local(1234)));
         assert_eq!(
-            parse_gdb_addr("0.0.0.0:9000"),
+            parse_tcp_addr("0.0.0.0:9000"),
             Ok("0.0.0.0:9000".parse().unwrap())
         );
         assert_eq!(
-            parse_gdb_addr("[::1]:9000"),
+            parse_tcp_addr("[::1]:9000"),
             Ok("[::1]:9000".parse().unwrap())
         );
-        assert_eq!(parse_gdb_addr("65535"), Ok(local(65535)));
+        assert_eq!(parse_tcp_addr("65535"), Ok(local(65535)));
+    }
+
+    #[test]
+    fn unix_socket_addresses() {
+        let unix = |p: &str| Ok(GdbAddr::Unix(PathBuf::from(p)));
+        assert_eq!(parse_gdb_addr("unix:/tmp/g.sock"), unix("/tmp/g.sock"));
+        assert_eq!(parse_gdb_addr("unix:g.sock,server,nowait"), unix("g.sock"));
+        assert_eq!(parse_gdb_addr("unix:a,b"), unix("a,b"));
+        assert!(parse_gdb_addr("unix:")
+            .unwrap_err()
+            .contains("no socket path"));
+        assert_eq!(
+            parse_gdb_addr("1234"),
+            Ok(GdbAddr::Tcp(SocketAddr::new(DEFAULT_GDB_HOST, 1234)))
+        );
     }
 
     #[test]
     fn bad_gdb_addresses_say_why() {
         assert_eq!(
-            parse_gdb_addr("0"),
+            parse_tcp_addr("0"),
             Err("port 0 in '0' is out of range (1 to 65535)".into())
         );
         assert_eq!(
-            parse_gdb_addr("65536"),
+            parse_tcp_addr("65536"),
             Err("port 65536 in '65536' is out of range (1 to 65535)".into())
         );
         assert_eq!(
-            parse_gdb_addr("127.0.0.1:0"),
+            parse_tcp_addr("127.0.0.1:0"),
             Err("port 0 in '127.0.0.1:0' is out of range (1 to 65535)".into())
         );
         assert_eq!(
-            parse_gdb_addr("example.org:1234"),
+            parse_tcp_addr("example.org:1234"),
             Err("'example.org' in 'example.org:1234' is not an IP address or localhost".into())
         );
         assert_eq!(
-            parse_gdb_addr("tcp::"),
+            parse_tcp_addr("tcp::"),
             Err("'tcp::' is not [ADDR:]PORT (examples: 1234, 0.0.0.0:1234)".into())
         );
-        assert!(parse_gdb_addr("").is_err());
+        assert!(parse_tcp_addr("").is_err());
     }
 
     #[test]
@@ -358,7 +414,10 @@ mod tests {
         let mut c = Config::new("k");
         c.start_halted = true;
         assert!(c.validate().is_err());
-        c.gdb = Some(SocketAddr::new(DEFAULT_GDB_HOST, DEFAULT_GDB_PORT));
+        c.gdb = Some(GdbAddr::Tcp(SocketAddr::new(
+            DEFAULT_GDB_HOST,
+            DEFAULT_GDB_PORT,
+        )));
         assert!(c.validate().is_ok());
     }
 }

@@ -1,18 +1,22 @@
 //! The machine's debug interface, for the GDB stub (`stub/`): registers of a vCPU, memory by
 //! virtual address through a vCPU's current translation regime or by physical address,
-//! breakpoints checked by the executor, single step, and a run loop that stops at a
-//! breakpoint or after a bounded slice so the debugger can look at its socket.
+//! breakpoints and watchpoints checked by the executor, single step, and a run loop that
+//! stops at either or after a bounded slice so the debugger can look at its socket.
 //!
 //! Nothing here changes what the guest can observe: translations for the debugger go
 //! through `Cpu::translate_debug`, which neither fills the TLB nor reports a fault to the
-//! guest; breakpoints are address matches, never patched instructions.
+//! guest; breakpoints are address matches, never patched instructions; the debugger's own
+//! memory accesses never trigger a watchpoint (they do not go through the vCPU's memory
+//! path, which is where watchpoints are checked).
 
 use crate::console::ConsoleInput;
 use crate::machine::Machine;
-use crate::run::{Round, RunEnd, Stop};
-use crate::vcpu::Vcpu;
+use crate::run::{Round, RunEnd, Slice, Stop};
+use crate::vcpu::{Power, Vcpu};
+use armvirt_cpu::mmu::{Fault, Translation};
 use armvirt_cpu::state::CpuState;
-use armvirt_cpu::Mem;
+use armvirt_cpu::{Exit, Mem, WatchHit, WatchKind};
+use std::time::Duration;
 
 /// Why a debug run handed control back to the debugger.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,12 +25,59 @@ pub enum DebugRun {
     Slice,
     /// vCPU `vcpu` is at a breakpoint; the instruction there has not run.
     Breakpoint { vcpu: usize },
+    /// vCPU `vcpu`'s instruction at its PC makes an access `hit` names; it has not taken
+    /// effect (gdb steps it with its watchpoints removed, then compares values).
+    Watchpoint { vcpu: usize, hit: WatchHit },
     /// The run ended (power-off, reset, quit) or cannot go on.
+    End(Result<RunEnd, Stop>),
+}
+
+/// What a vCPU is doing, as a debugger lists it (QEMU's `info threads` shows
+/// `CPU#n [running]` or `[halted ]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VcpuState {
+    Running,
+    /// Waiting in WFI for an interrupt.
+    Halted,
+    /// Powered off (PSCI CPU_OFF, or a secondary not yet started by CPU_ON).
+    Off,
+}
+
+/// Why the debugger could not write a system register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysRegWrite {
+    /// armvirt does not model the register.
+    Unknown,
+    /// The register is read-only (an ID register, CurrentEL, ...).
+    ReadOnly,
+}
+
+/// One descriptor a translation table walk read: lookup level, its physical address and
+/// its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalkStep {
+    pub level: u8,
+    pub addr: u64,
+    pub desc: u64,
+}
+
+/// What a debugger's single step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DebugStep {
+    /// The instruction ran (or took an exception), or the vCPU cannot run.
+    Done,
+    /// The instruction's access hits a watchpoint; it has not taken effect.
+    Watchpoint(WatchHit),
+    /// The step ended the run.
     End(Result<RunEnd, Stop>),
 }
 
 /// Granule the debugger's virtual accesses are translated in (the smallest page).
 const DEBUG_PAGE: u64 = 1 << 12;
+
+/// Longest host-time wait for console input while every vCPU idles under the debugger:
+/// short, so the debugger's socket is looked at again within milliseconds (Ctrl-C).
+const DEBUG_IDLE_WAIT: Duration = Duration::from_millis(2);
 
 impl Machine {
     /// The parts of the machine an executor borrows, and the vCPUs beside them.
@@ -82,6 +133,47 @@ impl Machine {
     pub fn read_sysreg(&self, n: usize, enc: u16) -> Option<u64> {
         let read = armvirt_cpu::sysreg::lookup(enc)?.read?;
         Some(read(&self.vcpus[n].cpu))
+    }
+
+    /// Writes system register `enc` of vCPU `n` as MSR writes it (with its side effects),
+    /// then drops vCPU `n`'s cached translations: a debugger changing translation
+    /// registers means the new tables to apply at once.
+    pub fn write_sysreg(&mut self, n: usize, enc: u16, v: u64) -> Result<(), SysRegWrite> {
+        let def = armvirt_cpu::sysreg::lookup(enc).ok_or(SysRegWrite::Unknown)?;
+        let write = def.write.ok_or(SysRegWrite::ReadOnly)?;
+        let cpu = &mut self.vcpus[n].cpu;
+        write(cpu, v);
+        cpu.mmu_context_changed();
+        // A timer register may have raised or dropped the timer's line.
+        self.gic.update_timer_ppis(n, &self.vcpus[n]);
+        Ok(())
+    }
+
+    /// What vCPU `n` is doing.
+    pub fn vcpu_state(&self, n: usize) -> VcpuState {
+        let v = &self.vcpus[n];
+        match (v.power, v.waiting) {
+            (Power::Off, _) => VcpuState::Off,
+            (Power::On, true) => VcpuState::Halted,
+            (Power::On, false) => VcpuState::Running,
+        }
+    }
+
+    /// The translation of `va` for vCPU `n` now, with every descriptor the walk read
+    /// (none with the MMU off), for a debugger's `monitor xlate`. Touches no TLB.
+    pub fn translate_walk(
+        &mut self,
+        n: usize,
+        va: u64,
+    ) -> (Vec<WalkStep>, Result<Translation, Fault>) {
+        let (mut m, vcpus) = self.split();
+        let mut steps = Vec::new();
+        let result = vcpus[n]
+            .cpu
+            .translate_debug_traced(&mut m, va, &mut |level, addr, desc| {
+                steps.push(WalkStep { level, addr, desc })
+            });
+        (steps, result)
     }
 
     /// Whether vCPU `n` models system register `enc` (a readable one).
@@ -172,10 +264,28 @@ impl Machine {
         found
     }
 
-    /// Removes every breakpoint (a debugger went away without removing its own).
+    /// Sets a watchpoint on `[addr, addr+len)` for accesses of `kind` on every vCPU.
+    pub fn add_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) {
+        for v in &mut self.vcpus {
+            v.cpu.watchpoints.insert(addr, len, kind);
+        }
+    }
+
+    /// Removes one such watchpoint from every vCPU; false if there was none.
+    pub fn remove_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> bool {
+        let mut found = false;
+        for v in &mut self.vcpus {
+            found |= v.cpu.watchpoints.remove(addr, len, kind);
+        }
+        found
+    }
+
+    /// Removes every breakpoint and watchpoint (a debugger went away without removing its
+    /// own).
     pub fn clear_breakpoints(&mut self) {
         for v in &mut self.vcpus {
             v.cpu.breakpoints = Default::default();
+            v.cpu.watchpoints.clear();
         }
     }
 
@@ -185,29 +295,41 @@ impl Machine {
         cpu.breakpoints.contains(cpu.s.pc)
     }
 
-    /// Executes one instruction on vCPU `n`, ignoring breakpoints (so a debugger can step
-    /// off one) and with interrupts not taken (as QEMU steps by default). A vCPU that is
-    /// off or waiting does not move. `Some` when the step ended the run.
-    pub fn debug_step(&mut self, n: usize) -> Option<Result<RunEnd, Stop>> {
+    /// Executes one instruction on vCPU `n` (the others stay), ignoring breakpoints (so
+    /// a debugger can step off one), on the machine's clock as a run slice would
+    /// (`run.rs`). Interrupts are not taken unless `irqs` (QEMU steps with SSTEP_NOIRQ by
+    /// default); with `irqs` a pending unmasked one is the step, which stops at its
+    /// vector. Watchpoints are checked: a hit stops the step before the instruction takes
+    /// effect, except on the instruction the vCPU already stopped at for one. A vCPU that
+    /// is off or waiting does not move.
+    pub fn debug_step(&mut self, n: usize, irqs: bool) -> DebugStep {
         if !self.vcpus[n].runnable() {
-            return None;
+            return DebugStep::Done;
         }
-        let (mut m, vcpus) = self.split();
-        let exit = vcpus[n].cpu.step(&mut m)?;
-        self.on_exit(n, exit).map(Ok)
+        match self.slice(n, Slice::Step { irqs }) {
+            Exit::Watchpoint => match self.vcpus[n].cpu.watchpoints.pending() {
+                Some(hit) => DebugStep::Watchpoint(hit),
+                None => DebugStep::Done,
+            },
+            exit => match self.on_exit(n, exit) {
+                Some(end) => DebugStep::End(Ok(end)),
+                None => DebugStep::Done,
+            },
+        }
     }
 
     /// Runs up to `rounds` scheduling rounds (the run loop's own, `run.rs`), stopping
-    /// early at a breakpoint. A round is at most a quantum of instructions per vCPU, well
+    /// early at a breakpoint or watchpoint. A round is at most a quantum of instructions per vCPU, well
     /// under a millisecond, so a debugger checking its socket between calls notices
     /// Ctrl-C promptly.
     pub fn debug_run(&mut self, input: &mut ConsoleInput, rounds: u32) -> DebugRun {
         for _ in 0..rounds {
-            match self.round(input) {
+            match self.round(input, DEBUG_IDLE_WAIT) {
                 Round::Continue => {}
                 // Idle waited in host time: give the debugger its turn.
                 Round::Idle => return DebugRun::Slice,
                 Round::Breakpoint { vcpu } => return DebugRun::Breakpoint { vcpu },
+                Round::Watchpoint { vcpu, hit } => return DebugRun::Watchpoint { vcpu, hit },
                 Round::End(end) => return DebugRun::End(end),
             }
         }

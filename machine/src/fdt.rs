@@ -194,11 +194,7 @@ fn gic(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
     fdt.property_phandle(gic_phandle(cpus))?;
     fdt.property_array_u64("reg", &reg(&[memmap::GIC_DIST, memmap::GIC_CPU]))?;
     fdt.property_string("compatible", "arm,cortex-a15-gic")?;
-    fdt.property_null("ranges")?;
-    fdt.property_u32("#size-cells", 2)?;
-    fdt.property_u32("#address-cells", 2)?;
-    fdt.property_null("interrupt-controller")?;
-    fdt.property_u32("#interrupt-cells", 3)?;
+    interrupt_controller(fdt)?;
     fdt.end_node(node)
 }
 
@@ -210,12 +206,19 @@ fn gic_v3(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
     fdt.property_array_u64("reg", &reg(&[memmap::GIC_DIST, memmap::GIC_REDIST]))?;
     fdt.property_u32("#redistributor-regions", 1)?;
     fdt.property_string("compatible", "arm,gic-v3")?;
+    interrupt_controller(fdt)?;
+    fdt.end_node(node)
+}
+
+/// What both GIC bindings ask of the node after its frames: an empty `ranges` over
+/// 64-bit child addresses (for a v2m frame or an ITS, which QEMU's virt may add), and
+/// three-cell interrupt specifiers (type, number, flags).
+fn interrupt_controller(fdt: &mut FdtWriter) -> Result<()> {
     fdt.property_null("ranges")?;
     fdt.property_u32("#size-cells", 2)?;
     fdt.property_u32("#address-cells", 2)?;
     fdt.property_null("interrupt-controller")?;
-    fdt.property_u32("#interrupt-cells", 3)?;
-    fdt.end_node(node)
+    fdt.property_u32("#interrupt-cells", 3)
 }
 
 /// bindings/arm/cpus.yaml, and bindings/cpu/cpu-topology.txt for cpu-map: QEMU's default

@@ -23,11 +23,12 @@ pub mod run;
 pub mod terminal;
 pub mod vcpu;
 
+pub use armvirt_cpu::{WatchHit, WatchKind};
 pub use boot::Boot;
 pub use bus::MmioBus;
 pub use config::Config;
 pub use console::ConsoleInput;
-pub use debug::DebugRun;
+pub use debug::{DebugRun, DebugStep, SysRegWrite, VcpuState, WalkStep};
 pub use error::Error;
 pub use loader::KernelFormat;
 pub use machine::Machine;

@@ -155,6 +155,20 @@ impl Machine {
         })
     }
 
+    /// A warm reset of the whole machine, as PSCI SYSTEM_RESET asks: every vCPU, device
+    /// and RAM back to how [`Machine::new`] left them (the kernel, initrd and device tree
+    /// loaded again from their files), the clock back to zero. Debugger breakpoints and
+    /// watchpoints stay.
+    pub fn reset(&mut self) -> Result<(), Error> {
+        let mut fresh = Machine::new(self.config.clone())?;
+        for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
+            new.cpu.breakpoints = old.cpu.breakpoints.clone();
+            new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
+        }
+        *self = fresh;
+        Ok(())
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -153,7 +153,7 @@ fn elf_is_entered_directly_with_dtb_below_it() {
     elf.extend_from_slice(&[0x11; 8]);
     let mut c = config(s.file("prog.elf", &elf));
     c.ram_size = 64 * MIB;
-    let mut m = Machine::new(c).unwrap();
+    let m = Machine::new(c).unwrap();
     let b = m.boot().clone();
     assert_eq!(m.kernel_format(), KernelFormat::Elf);
     assert_eq!((b.pc, b.stub, b.dtb.base), (0x4008_0000, None, 0x4000_0000));

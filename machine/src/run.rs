@@ -13,13 +13,17 @@ use crate::machine::Machine;
 use crate::psci::{self, Outcome};
 use crate::vcpu::Power;
 use armvirt_cpu::exception::Exception;
-use armvirt_cpu::{Exit, Mem};
+use armvirt_cpu::{Exit, Mem, WatchHit};
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Instructions (virtual nanoseconds) a vCPU runs before the next one gets its turn.
 pub const QUANTUM: u64 = 10_000;
+
+/// Longest host-time wait for console input when every vCPU idles with no timer armed
+/// (input wakes it at once; the limit only bounds how late a quit request is seen).
+const IDLE_WAIT: Duration = Duration::from_millis(100);
 
 /// How a run ended normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +63,18 @@ enum SliceEnd {
     Finished(RunEnd),
     /// The vCPU reached a debugger breakpoint (the instruction there has not run).
     Breakpoint,
+    /// The vCPU's next access hits a debugger watchpoint (the instruction has not run).
+    Watchpoint(WatchHit),
+}
+
+/// What a slice of one vCPU does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slice {
+    /// Up to a quantum of instructions, ending early at a timer deadline or breakpoint.
+    Run,
+    /// One instruction, past any breakpoint; with `irqs`, a pending unmasked interrupt is
+    /// taken instead (the step ends at its vector).
+    Step { irqs: bool },
 }
 
 /// How one scheduling round ended.
@@ -69,6 +85,8 @@ pub(crate) enum Round {
     Idle,
     /// vCPU `vcpu` stopped at a debugger breakpoint; the round ended there.
     Breakpoint { vcpu: usize },
+    /// vCPU `vcpu` stopped at a debugger watchpoint; the round ended there.
+    Watchpoint { vcpu: usize, hit: WatchHit },
     /// The run is over.
     End(Result<RunEnd, Stop>),
 }
@@ -77,16 +95,18 @@ impl Machine {
     /// Runs until the guest powers off or resets, or armvirt cannot go on.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            // (Breakpoints exist only while a debugger runs the machine: `debug.rs`.)
-            if let Round::End(end) = self.round(&mut input) {
+            // (Breakpoints and watchpoints exist only while a debugger runs the machine:
+            // `debug.rs`.)
+            if let Round::End(end) = self.round(&mut input, IDLE_WAIT) {
                 return end;
             }
         }
     }
 
     /// One round of the scheduler: console input in, every runnable vCPU one slice (in
-    /// index order), the clock one quantum on; or, with nothing runnable, the idle step.
-    pub(crate) fn round(&mut self, input: &mut ConsoleInput) -> Round {
+    /// index order), the clock one quantum on; or, with nothing runnable, the idle step
+    /// (waiting at most `idle_wait` for console input).
+    pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
         input.pump(&self.uart);
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
@@ -101,6 +121,7 @@ impl Machine {
                 Ok(SliceEnd::Continue) => {}
                 Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
                 Ok(SliceEnd::Breakpoint) => return Round::Breakpoint { vcpu: i },
+                Ok(SliceEnd::Watchpoint(hit)) => return Round::Watchpoint { vcpu: i, hit },
                 Err(stop) => return Round::End(Err(stop)),
             }
         }
@@ -108,7 +129,7 @@ impl Machine {
             self.now_ns += QUANTUM;
             Round::Continue
         } else {
-            match self.idle(input) {
+            match self.idle(input, idle_wait) {
                 Ok(true) => Round::Continue,
                 Ok(false) => Round::Idle,
                 Err(stop) => return Round::End(Err(stop)),
@@ -121,26 +142,15 @@ impl Machine {
 
     /// Runs vCPU `i` for at most one quantum of virtual time.
     fn run_slice(&mut self, i: usize) -> Result<SliceEnd, Stop> {
-        let now = self.now_ns;
-        let vcpu = &mut self.vcpus[i];
-        vcpu.waiting = false;
-        vcpu.cpu.clock_offset = now.wrapping_sub(vcpu.cpu.icount);
-        let budget = match vcpu.cpu.next_timer_ns() {
-            Some(deadline) if deadline > now => (deadline - now).min(QUANTUM),
-            _ => QUANTUM,
-        };
-        self.gic.set_current_cpu(i);
-        let mut mem = Mem {
-            ram: self.ram.region(),
-            bus: &mut self.bus,
-            code: &mut self.code,
-            monitors: &mut self.monitors,
-            tlbi: &mut self.tlbi,
-        };
-        let exit = vcpu.cpu.run(&mut mem, budget);
-        self.gic.update_timer_ppis(i, &self.vcpus[i]);
-        if exit == Exit::Breakpoint {
-            return Ok(SliceEnd::Breakpoint);
+        let exit = self.slice(i, Slice::Run);
+        match exit {
+            Exit::Breakpoint => return Ok(SliceEnd::Breakpoint),
+            Exit::Watchpoint => {
+                if let Some(hit) = self.vcpus[i].cpu.watchpoints.pending() {
+                    return Ok(SliceEnd::Watchpoint(hit));
+                }
+            }
+            _ => {}
         }
         Ok(match self.on_exit(i, exit) {
             Some(end) => SliceEnd::Finished(end),
@@ -148,12 +158,54 @@ impl Machine {
         })
     }
 
+    /// One slice of vCPU `i` on the machine's clock: the vCPU's counter reads the clock
+    /// plus what it runs, and its timer lines reach the interrupt controller afterwards.
+    /// A run and the debugger's single step (`debug.rs`) share it, so a step sees the
+    /// same time and interrupt lines a run would.
+    pub(crate) fn slice(&mut self, i: usize, kind: Slice) -> Exit {
+        let now = self.now_ns;
+        let vcpu = &mut self.vcpus[i];
+        vcpu.waiting = false;
+        vcpu.cpu.clock_offset = now.wrapping_sub(vcpu.cpu.icount);
+        self.gic.set_current_cpu(i);
+        if let Slice::Step { .. } = kind {
+            // A run raises lines after each slice; a step may be the first since time moved.
+            self.gic.update_timer_ppis(i, &self.vcpus[i]);
+        }
+        let vcpu = &mut self.vcpus[i];
+        let mut mem = Mem {
+            ram: self.ram.region(),
+            bus: &mut self.bus,
+            code: &mut self.code,
+            monitors: &mut self.monitors,
+            tlbi: &mut self.tlbi,
+        };
+        let exit = match kind {
+            Slice::Run => {
+                let budget = match vcpu.cpu.next_timer_ns() {
+                    Some(deadline) if deadline > now => (deadline - now).min(QUANTUM),
+                    _ => QUANTUM,
+                };
+                vcpu.cpu.run(&mut mem, budget)
+            }
+            Slice::Step { irqs } => {
+                let before = vcpu.cpu.icount;
+                let exit = vcpu.cpu.step(&mut mem, irqs).unwrap_or(Exit::Budget);
+                // The machine's clock follows the stepped vCPU: a stepped loop sees time pass.
+                self.now_ns += vcpu.cpu.icount - before;
+                exit
+            }
+        };
+        self.gic.update_timer_ppis(i, &self.vcpus[i]);
+        exit
+    }
+
     /// Services what vCPU `i`'s executor handed back (a firmware call, WFI); `Some` when
     /// the run ends. Also used by the debugger's single step (`debug.rs`).
     pub(crate) fn on_exit(&mut self, i: usize, exit: Exit) -> Option<RunEnd> {
         match exit {
-            // Breakpoints are the debugger's: its loop stops at them itself.
-            Exit::Budget | Exit::Breakpoint => {}
+            // Breakpoints and watchpoints are the debugger's: its loop stops at them itself.
+            Exit::Budget | Exit::Breakpoint | Exit::Watchpoint => {}
             Exit::Hvc(_) => match psci::call(i, &mut self.vcpus) {
                 Outcome::Continue | Outcome::CpuOff => {}
                 Outcome::SystemOff => return Some(RunEnd::PowerOff),
@@ -171,8 +223,8 @@ impl Machine {
     }
 
     /// No vCPU can run: move time to the next timer deadline (true), or wait for input
-    /// in host time (false).
-    fn idle(&mut self, input: &mut ConsoleInput) -> Result<bool, Stop> {
+    /// in host time for at most `wait` (false).
+    fn idle(&mut self, input: &mut ConsoleInput, wait: Duration) -> Result<bool, Stop> {
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
         }
@@ -196,7 +248,7 @@ impl Machine {
                 pc: self.vcpus[0].cpu.s.pc,
             });
         }
-        if input.wait(Duration::from_millis(100)) {
+        if input.wait(wait) {
             input.pump(&self.uart);
         }
         Ok(false)

@@ -4,7 +4,7 @@
 
 use crate::target::DebugTarget;
 use gdbstub::target::ext::breakpoints::{
-    Breakpoints, HwBreakpoint, HwBreakpointOps, SwBreakpoint, SwBreakpointOps,
+    Breakpoints, HwBreakpoint, HwBreakpointOps, HwWatchpointOps, SwBreakpoint, SwBreakpointOps,
 };
 use gdbstub::target::TargetResult;
 
@@ -26,6 +26,12 @@ impl Breakpoints for DebugTarget<'_> {
 
     #[inline(always)]
     fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    /// `watchpoints.rs`.
+    #[inline(always)]
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
         Some(self)
     }
 }

@@ -1,18 +1,19 @@
 //! gdbstub's blocking event loop: while gdb waits for a stop, carry out the action it
 //! asked for, in slices short enough that a Ctrl-C (or any other byte) from gdb is seen
-//! within a fraction of a millisecond of guest execution.
+//! within a fraction of a millisecond of guest execution (a few milliseconds when every
+//! vCPU idles: the machine's debug idle wait).
+//!
+//! All-stop: every vCPU stops together, and the stop reply names the one that stopped
+//! (gdb switches to that thread). Every stop reply is made by [`reply`].
 
-use crate::target::{Action, DebugTarget};
-use armvirt_machine::{DebugRun, RunEnd, Stop};
+use crate::server::Conn;
+use crate::target::{tid, Action, DebugTarget};
+use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, WatchHit};
 use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
-use gdbstub::stub::SingleThreadStopReason;
+use gdbstub::stub::MultiThreadStopReason;
 use std::marker::PhantomData;
-use std::net::TcpStream;
-
-/// The socket to gdb, buffered (`conn.rs`).
-pub(crate) type Conn = crate::conn::Buffered<TcpStream>;
 
 /// Rounds of vCPU quanta between two looks at the socket.
 const ROUNDS_PER_POLL: u32 = 4;
@@ -20,7 +21,21 @@ const ROUNDS_PER_POLL: u32 = 4;
 /// Exit status gdb is told when the guest asks for a reset (as `armvirt` exits with).
 const EXIT_RESET: u8 = 3;
 
-type StopReason = SingleThreadStopReason<u64>;
+type StopReason = MultiThreadStopReason<u64>;
+
+/// Why the guest stopped, before it becomes a stop reply.
+pub(crate) enum Stopped {
+    /// gdb's single step of this vCPU is done.
+    Step(usize),
+    /// This vCPU reached a breakpoint (the instruction there has not run).
+    Breakpoint(usize),
+    /// This vCPU's next access hits a watchpoint (before the access takes effect).
+    Watchpoint(usize, WatchHit),
+    /// gdb interrupted the guest (Ctrl-C).
+    Interrupt,
+    /// The run ended, or armvirt cannot run the guest further.
+    End(Result<RunEnd, Stop>),
+}
 
 pub(crate) struct EventLoop<'a>(PhantomData<&'a ()>);
 
@@ -34,42 +49,35 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
         conn: &mut Conn,
     ) -> Result<Event<StopReason>, WaitForStopReasonError<String, std::io::Error>> {
         match t.action {
-            Action::Stopped => Ok(Event::TargetStopped(StopReason::Signal(Signal::SIGTRAP))),
-            Action::Step => {
-                t.action = Action::Stopped;
-                Ok(Event::TargetStopped(match t.machine.debug_step(t.vcpu) {
-                    None => StopReason::DoneStep,
-                    Some(end) => stopped_by(t, end),
-                }))
+            // Resumed nothing: report where it stands.
+            Action::Stopped => Ok(Event::TargetStopped(reply(t, Stopped::Step(t.vcpu)))),
+            Action::Step { vcpu } => {
+                let stopped = stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs));
+                Ok(Event::TargetStopped(reply(t, stopped)))
             }
             Action::Continue { fresh } => {
                 if fresh {
                     t.action = Action::Continue { fresh: false };
                     if t.machine.at_breakpoint(t.vcpu) {
-                        if let Some(end) = t.machine.debug_step(t.vcpu) {
-                            return Ok(Event::TargetStopped(stopped_by(t, end)));
+                        let vcpu = t.vcpu;
+                        match stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs)) {
+                            Stopped::Step(_) => {}
+                            stopped => return Ok(Event::TargetStopped(reply(t, stopped))),
                         }
                     }
                 }
                 loop {
-                    if data_waiting(conn) {
+                    if conn.data_waiting() {
                         let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
                         return Ok(Event::IncomingData(byte));
                     }
-                    match t.machine.debug_run(t.input, ROUNDS_PER_POLL) {
-                        DebugRun::Slice => {}
-                        DebugRun::Breakpoint { vcpu } => {
-                            t.vcpu = vcpu;
-                            t.action = Action::Stopped;
-                            let pc = t.machine.regs(vcpu).pc;
-                            return Ok(Event::TargetStopped(if t.hw_breakpoints.contains(pc) {
-                                StopReason::HwBreak(())
-                            } else {
-                                StopReason::SwBreak(())
-                            }));
-                        }
-                        DebugRun::End(end) => return Ok(Event::TargetStopped(stopped_by(t, end))),
-                    }
+                    let stopped = match t.machine.debug_run(t.input, ROUNDS_PER_POLL) {
+                        DebugRun::Slice => continue,
+                        DebugRun::Breakpoint { vcpu } => Stopped::Breakpoint(vcpu),
+                        DebugRun::Watchpoint { vcpu, hit } => Stopped::Watchpoint(vcpu, hit),
+                        DebugRun::End(end) => Stopped::End(end),
+                    };
+                    return Ok(Event::TargetStopped(reply(t, stopped)));
                 }
             }
         }
@@ -77,29 +85,57 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
 
     /// Ctrl-C from gdb: the guest is already stopped between slices.
     fn on_interrupt(t: &mut DebugTarget<'a>) -> Result<Option<StopReason>, String> {
-        t.action = Action::Stopped;
-        Ok(Some(StopReason::Signal(Signal::SIGINT)))
+        Ok(Some(reply(t, Stopped::Interrupt)))
     }
 }
 
-/// The stop gdb hears about when a run ends or cannot go on. Power-off, reset and quit
-/// end the guest; a guest armvirt cannot run further stays inspectable.
-fn stopped_by(t: &mut DebugTarget<'_>, end: Result<RunEnd, Stop>) -> StopReason {
-    t.action = Action::Stopped;
-    let reason = match &end {
-        Ok(RunEnd::PowerOff) => StopReason::Exited(0),
-        Ok(RunEnd::Reset) => StopReason::Exited(EXIT_RESET),
-        Ok(RunEnd::Quit) => StopReason::Terminated(Signal::SIGKILL),
-        Err(stop) => {
-            eprintln!("armvirt: {stop}; stopped for the debugger");
-            return StopReason::Signal(Signal::SIGILL);
-        }
-    };
-    t.ended = Some(end);
-    reason
+/// What a single step of `vcpu` that ended in `step` is, as a stop.
+fn stepped(vcpu: usize, step: DebugStep) -> Stopped {
+    match step {
+        DebugStep::Done => Stopped::Step(vcpu),
+        DebugStep::Watchpoint(hit) => Stopped::Watchpoint(vcpu, hit),
+        DebugStep::End(end) => Stopped::End(end),
+    }
 }
 
-/// Whether gdb sent something (a closed or broken socket counts: `read` then reports it).
-fn data_waiting(conn: &mut Conn) -> bool {
-    conn.peek().map(|b| b.is_some()).unwrap_or(true)
+/// The stop reply for `stopped`, and the target's state after it: stopped, with the
+/// stopping vCPU as the one a later Ctrl-C or continue starts from. Power-off, reset and
+/// quit end the guest; a guest armvirt cannot run further stays inspectable.
+pub(crate) fn reply(t: &mut DebugTarget<'_>, stopped: Stopped) -> StopReason {
+    t.action = Action::Stopped;
+    let signal = |vcpu, signal| StopReason::SignalWithThread {
+        tid: tid(vcpu),
+        signal,
+    };
+    match stopped {
+        Stopped::Step(vcpu) => {
+            t.vcpu = vcpu;
+            signal(vcpu, Signal::SIGTRAP)
+        }
+        Stopped::Breakpoint(vcpu) => {
+            t.vcpu = vcpu;
+            if t.hw_breakpoints.contains(t.machine.regs(vcpu).pc) {
+                StopReason::HwBreak(tid(vcpu))
+            } else {
+                StopReason::SwBreak(tid(vcpu))
+            }
+        }
+        Stopped::Watchpoint(vcpu, hit) => {
+            t.vcpu = vcpu;
+            crate::watchpoints::stop_reason(tid(vcpu), &hit)
+        }
+        Stopped::Interrupt => signal(t.vcpu, Signal::SIGINT),
+        Stopped::End(Err(stop)) => {
+            eprintln!("armvirt: {stop}; stopped for the debugger");
+            signal(t.vcpu, Signal::SIGILL)
+        }
+        Stopped::End(Ok(end)) => {
+            t.ended = Some(Ok(end));
+            match end {
+                RunEnd::PowerOff => StopReason::Exited(0),
+                RunEnd::Reset => StopReason::Exited(EXIT_RESET),
+                RunEnd::Quit => StopReason::Terminated(Signal::SIGKILL),
+            }
+        }
+    }
 }

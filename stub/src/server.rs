@@ -6,12 +6,13 @@
 //! can connect. A broken session (garbage on the socket, a protocol error) ends with one
 //! log line; the emulator carries on.
 
-use crate::event_loop::{Conn, EventLoop};
-use crate::target::DebugTarget;
+use crate::conn::Listener;
+use crate::event_loop::EventLoop;
+use crate::target::{DebugTarget, Settings};
 use armvirt_machine::{ConsoleInput, DebugRun, Machine, RunEnd, Stop};
 use gdbstub::stub::{DisconnectReason, GdbStub};
-use std::io::ErrorKind;
-use std::net::{TcpListener, TcpStream};
+
+pub(crate) use crate::conn::Conn;
 
 /// The largest packet gdb sends or asks for (gdb's own limit, MAX_REMOTE_PACKET_SIZE):
 /// memory moves in 8 KiB pieces, where gdbstub's default of 4 KiB gives 2 KiB.
@@ -27,63 +28,44 @@ pub enum Served {
     Run(Result<RunEnd, Stop>),
     /// gdb killed the guest (`kill`).
     Killed,
+    /// gdb asked the emulator to exit (`monitor quit`).
+    Quit,
 }
 
 /// Runs `machine` serving gdb on `listener` until the guest's run ends or gdb kills it.
 /// With `start_halted`, nothing runs until a gdb connects and lets the guest go.
-pub fn serve(machine: &mut Machine, listener: TcpListener, start_halted: bool) -> Served {
+pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> Served {
     let _raw = armvirt_machine::terminal::RawMode::enter();
     let mut input = ConsoleInput::from_stdin();
+    let mut settings = Settings::default();
     let mut waiting_for_gdb = start_halted;
     loop {
-        let conn = if waiting_for_gdb {
-            accept(&listener, true)
-        } else {
-            accept(&listener, false)
-        };
-        match conn {
+        match listener.accept(waiting_for_gdb) {
             Some(conn) => {
                 waiting_for_gdb = false;
-                if let Some(served) = session(machine, &mut input, conn) {
+                if let Some(served) = session(machine, &mut input, &mut settings, conn) {
                     return served;
                 }
             }
             None if waiting_for_gdb => {}
             None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
                 DebugRun::Slice => {}
-                // No gdb is attached, so no breakpoint can be set.
-                DebugRun::Breakpoint { .. } => {}
+                // No gdb is attached, so no breakpoint or watchpoint can be set.
+                DebugRun::Breakpoint { .. } | DebugRun::Watchpoint { .. } => {}
                 DebugRun::End(end) => return Served::Run(end),
             },
         }
     }
 }
 
-/// A new connection if one is there (or, `blocking`, once one comes).
-fn accept(listener: &TcpListener, blocking: bool) -> Option<TcpStream> {
-    if let Err(e) = listener.set_nonblocking(!blocking) {
-        eprintln!("armvirt: gdb: {e}");
-        return None;
-    }
-    match listener.accept() {
-        Ok((conn, _)) => match conn.set_nonblocking(false) {
-            Ok(()) => Some(conn),
-            Err(e) => {
-                eprintln!("armvirt: gdb: {e}");
-                None
-            }
-        },
-        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
-        Err(e) => {
-            eprintln!("armvirt: gdb: cannot accept a connection: {e}");
-            None
-        }
-    }
-}
-
 /// One gdb session; `Some` when the emulator should stop.
-fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> Option<Served> {
-    let stub = match GdbStub::builder(Conn::new(conn))
+fn session(
+    machine: &mut Machine,
+    input: &mut ConsoleInput,
+    settings: &mut Settings,
+    conn: Conn,
+) -> Option<Served> {
+    let stub = match GdbStub::builder(conn)
         .packet_buffer_size(PACKET_SIZE)
         .build()
     {
@@ -93,10 +75,14 @@ fn session(machine: &mut Machine, input: &mut ConsoleInput, conn: TcpStream) -> 
             return None;
         }
     };
-    let mut target = DebugTarget::new(machine, input);
+    let mut target = DebugTarget::new(machine, input, settings);
     let result = stub.run_blocking::<EventLoop<'_>>(&mut target);
-    // A gdb that hung up mid-continue leaves its breakpoints in: the guest goes on without.
+    // A gdb that hung up mid-continue leaves its breakpoints and watchpoints in: the guest
+    // goes on without.
     target.machine.clear_breakpoints();
+    if target.quit {
+        return Some(Served::Quit);
+    }
     match result {
         Ok(DisconnectReason::Disconnect) => None,
         Ok(DisconnectReason::Kill) => Some(Served::Killed),

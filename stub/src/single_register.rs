@@ -1,21 +1,23 @@
-//! The `p` packet: one register at a time, which is how gdb reads the system registers
-//! (gdbstub_arch numbers them by their MRS encoding). Writes go through `G` for the core
-//! registers; writing system registers from gdb is not supported yet.
+//! The `p`/`P` packets: one register of a thread's vCPU at a time, which is how gdb reads
+//! and writes the system registers (gdbstub_arch numbers them by their MRS encoding).
+//! A system register write goes through the CPU's MSR path, so its side effects happen
+//! (a new SCTLR_EL1 or TCR_EL1 drops cached translations); read-only ones refuse.
 
 use crate::target::DebugTarget;
 use armvirt_machine::Machine;
+use gdbstub::common::Tid;
 use gdbstub::target::ext::base::single_register_access::SingleRegisterAccess;
 use gdbstub::target::{TargetError, TargetResult};
 use gdbstub_arch::aarch64::reg::id::AArch64RegId;
 
-impl SingleRegisterAccess<()> for DebugTarget<'_> {
+impl SingleRegisterAccess<Tid> for DebugTarget<'_> {
     fn read_register(
         &mut self,
-        _tid: (),
+        tid: Tid,
         reg: AArch64RegId,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
-        let n = self.vcpu;
+        let n = self.select(tid)?;
         let s = self.machine.regs(n);
         let value: u128 = match reg {
             AArch64RegId::X(i @ 0..=30) => s.x[i as usize] as u128,
@@ -36,7 +38,7 @@ impl SingleRegisterAccess<()> for DebugTarget<'_> {
 
     fn write_register(
         &mut self,
-        _tid: (),
+        tid: Tid,
         reg: AArch64RegId,
         val: &[u8],
     ) -> TargetResult<(), Self> {
@@ -44,9 +46,16 @@ impl SingleRegisterAccess<()> for DebugTarget<'_> {
         let len = val.len().min(16);
         bytes[..len].copy_from_slice(&val[..len]);
         let value = u128::from_le_bytes(bytes);
-        let n = self.vcpu;
-        if reg == AArch64RegId::Pstate {
-            return set_pstate(self.machine, n, value as u64);
+        let n = self.select(tid)?;
+        match reg {
+            AArch64RegId::Pstate => return set_pstate(self.machine, n, value as u64),
+            AArch64RegId::System(enc) => {
+                return self
+                    .machine
+                    .write_sysreg(n, enc, value as u64)
+                    .map_err(|_| TargetError::NonFatal)
+            }
+            _ => {}
         }
         let s = self.machine.regs_mut(n);
         match reg {

@@ -84,6 +84,13 @@ impl Scratch {
         self.0.join("Image")
     }
 
+    /// Writes another Image into the directory; returns its path.
+    pub fn other_image(&self, name: &str, image: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, image).unwrap();
+        p
+    }
+
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
         let p = self.0.join(name);
         std::fs::write(&p, text).unwrap();
@@ -109,19 +116,24 @@ pub fn free_port() -> u16 {
 /// armvirt serving gdb on `port`, started halted with `-S` when `halted`; returns once it
 /// listens.
 pub fn start_armvirt(image: &Path, port: u16, halted: bool) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
-    cmd.arg("--kernel")
-        .arg(image)
-        .args(["-m", "256M", "--gdb", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if halted {
-        cmd.arg("-S");
-    }
-    let child = cmd.spawn().expect("run armvirt");
+    let halted: &[&str] = if halted { &["-S"] } else { &[] };
+    let child = spawn_armvirt(image, &port.to_string(), halted);
     wait_listening(port);
     child
+}
+
+/// armvirt serving gdb on `gdb` (`--gdb`'s argument) with `args` besides; returns at once.
+pub fn spawn_armvirt(image: &Path, gdb: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_armvirt"))
+        .arg("--kernel")
+        .arg(image)
+        .args(["-m", "256M", "--gdb", gdb])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run armvirt")
 }
 
 /// Waits until something listens on `port`: binding it then fails (Linux refuses to bind
@@ -145,9 +157,15 @@ pub fn gdb_command(port: u16, script: &Path) -> Command {
 /// gdb-multiarch in batch mode: `target <mode> :port` (remote, extended-remote), then
 /// `script`.
 pub fn gdb_command_with(mode: &str, port: u16, script: &Path) -> Command {
+    gdb_command_at(&format!("{mode} :{port}"), script)
+}
+
+/// gdb-multiarch in batch mode: `target <target>` (`remote :1234`, `remote /tmp/sock`),
+/// then `script`.
+pub fn gdb_command_at(target: &str, script: &Path) -> Command {
     let mut cmd = Command::new("gdb-multiarch");
     cmd.args(["-nx", "-batch", "-ex", "set architecture aarch64", "-ex"])
-        .arg(format!("target {mode} :{port}"))
+        .arg(format!("target {target}"))
         .arg("-x")
         .arg(script)
         .stdin(Stdio::null());
@@ -176,4 +194,138 @@ pub fn wait_output(mut child: Child, secs: u64) -> Output {
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that `lines` appear in `out` in this order.
+pub fn assert_in_order(out: &str, lines: &[String]) {
+    let mut rest = out;
+    for line in lines {
+        let at = rest
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("missing (in order) {line:?} in:\n{out}"));
+        rest = &rest[at + line.len()..];
+    }
+}
+
+/// Runs `script` in gdb against armvirt, halted (`-S`) on `image` with `args`; returns
+/// (gdb's stdout and stderr, armvirt's output) once both ended.
+pub fn halted_session(
+    dir: &Scratch,
+    image: &Path,
+    args: &[&str],
+    script: &str,
+) -> (String, Output) {
+    let port = free_port();
+    let mut all = vec!["-S"];
+    all.extend_from_slice(args);
+    let emu = spawn_armvirt(image, &port.to_string(), &all);
+    wait_listening(port);
+    let script = dir.file("script", script);
+    let gdb = gdb_command(port, &script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gdb-multiarch");
+    let out = wait_output(gdb, 60);
+    let gdb = format!("{}\n[gdb stderr]\n{}", text(&out.stdout), text(&out.stderr));
+    (gdb, wait_output(emu, 30))
+}
+
+/// The Image header every test image starts with: `b` past it, then an arm64 Image header.
+fn with_header(body: &[u8]) -> Vec<u8> {
+    let mut image = a64!(
+        ; b ->start
+        ; .u32 0
+        ; .u64 0
+        ; .u64 0x10000
+        ; .u64 0b1010
+        ; .u64 0
+        ; .u64 0
+        ; .u64 0
+        ; .u32 IMAGE_MAGIC
+        ; .u32 0
+        ; ->start:
+    );
+    image.extend_from_slice(body);
+    image
+}
+
+const PSCI_CPU_ON_64: u32 = 0xc400_0003;
+
+/// Offsets into the SMP Image: vCPU 0 spins at `PRIMARY_LOOP`, vCPU 1 (started with
+/// PSCI CPU_ON) at `SECONDARY_LOOP`; only vCPU 1 ever executes the secondary's code.
+pub const PRIMARY_LOOP: u64 = START + 6 * 4;
+pub const SECONDARY_LOOP: u64 = START + 9 * 4;
+
+/// Two vCPUs, each in its own loop counting in its own register (x10, x11).
+pub fn smp_image() -> Vec<u8> {
+    let body = a64!(
+        ; movz w0, PSCI_CPU_ON_64 & 0xffff
+        ; movk w0, PSCI_CPU_ON_64 >> 16, lsl 16
+        ; movz x1, 1                 // target: MPIDR affinity 1
+        ; adr x2, ->secondary        // entry point
+        ; movz x3, 0                 // context id
+        ; hvc 0
+        ; ->primary:                 // PRIMARY_LOOP
+        ; add x10, x10, 1
+        ; b ->primary
+        ; ->secondary:
+        ; movz x11, 0
+        ; ->secondary_loop:          // SECONDARY_LOOP
+        ; add x11, x11, 1
+        ; b ->secondary_loop
+    );
+    let mut image = with_header(&body);
+    image.resize(0x10000, 0);
+    image
+}
+
+/// Offsets into the IRQ Image: the instruction that unmasks IRQs, the loop after it, and
+/// the vector table (2 KiB aligned, as VBAR_EL1 requires).
+pub const UNMASK: u64 = START + 16 * 4;
+pub const IRQ_LOOP: u64 = UNMASK + 4;
+pub const VECTORS: u64 = 0x800;
+/// Current EL with SP_ELx, IRQ (Arm ARM D1.10.2).
+pub const IRQ_VECTOR: u64 = VECTORS + 0x280;
+
+/// Arms the virtual timer to fire at once (CVAL 0) with its PPI (INTID 27) enabled in the
+/// GICv2, then unmasks IRQs at `UNMASK` and counts in x9: an IRQ is pending from the
+/// first instruction after the unmask. The IRQ vector spins.
+pub fn irq_image() -> Vec<u8> {
+    // MSR/MRS take the system register as op0[0]:op1:CRn:CRm:op2 (DEPENDENCIES.md).
+    const VBAR_EL1: u32 = 0x4600;
+    const CNTV_CTL_EL0: u32 = 0x5f19;
+    const CNTV_CVAL_EL0: u32 = 0x5f1a;
+    const MSR_DAIFCLR_I: u32 = 0xd503_42ff;
+    const GICD: u32 = 0x0800_0000;
+    const GICC: u32 = 0x0801_0000;
+    const VTIMER_PPI: u32 = 27;
+    let body = a64!(
+        ; ->here:
+        ; adr x0, ->here             // the Image's base + START
+        ; add x0, x0, (VECTORS - START) as u32
+        ; msr VBAR_EL1, x0
+        ; movz x1, GICD >> 16, lsl 16
+        ; movz w2, 1
+        ; str w2, [x1]
+        ; movz w2, (1u32 << VTIMER_PPI) >> 16, lsl 16
+        ; str w2, [x1, 0x100]
+        ; movz x3, GICC >> 16, lsl 16
+        ; movz w2, 0xff
+        ; str w2, [x3, 4]
+        ; movz w2, 1
+        ; str w2, [x3]
+        ; msr CNTV_CVAL_EL0, xzr
+        ; movz x2, 1
+        ; msr CNTV_CTL_EL0, x2
+        ; .u32 MSR_DAIFCLR_I         // UNMASK
+        ; ->irq_loop:                // IRQ_LOOP
+        ; add x9, x9, 1
+        ; b ->irq_loop
+    );
+    let mut image = with_header(&body);
+    image.resize(IRQ_VECTOR as usize, 0);
+    image.extend(a64!(; ->vector: ; b ->vector));
+    image.resize(0x10000, 0);
+    image
 }

@@ -152,7 +152,7 @@ impl Fp {
             let s = (a.mant as u128).leading_zeros() - (127 - DIV_TOP);
             let n = (a.mant as u128) << s;
             let d = b.mant as u128;
-            let q = (n / d) | (n % d != 0) as u128;
+            let q = (n / d) | (!n.is_multiple_of(d)) as u128;
             let x = Exact {
                 sign,
                 exp: a.exp - s as i32 - b.exp,

@@ -214,7 +214,7 @@ const MAX_PARTS: usize = 4;
 
 /// The stores of one instruction, each element `(va, size, value)` (a Q register, or the
 /// two registers of a pair), such that a fault on any part leaves memory unchanged:
-/// alignment and translation of every part are checked before the first write, and the
+/// alignment, translation and watchpoints of every part are checked before the first write, and the
 /// parts outside RAM, whose bus writes may still fail, are written before those in RAM.
 pub fn store_all(
     cpu: &mut Cpu,
@@ -240,6 +240,11 @@ pub fn store_all(
                 count += 1;
             }
         }
+    }
+    // A watchpoint sees the instruction's whole (contiguous) range, before any store.
+    if let Some(&(va, ..)) = elems.first() {
+        let len = elems.iter().map(|e| e.1 as u64).sum();
+        cpu.watch_access(va, len, Access::Write)?;
     }
     for ram in [false, true] {
         for &(va, size, v, in_ram) in &parts[..count] {

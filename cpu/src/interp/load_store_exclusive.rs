@@ -119,6 +119,11 @@ fn store_exclusive(
     // IMPLEMENTATION DEFINED; this one does not depend on the monitor's state).
     let pa = cpu.translate(m, va, Access::Write)?;
     let passed = m.monitors.holds(cpu.index, pa);
+    if passed {
+        // A store that will happen meets the debugger's watchpoints before the
+        // reservation goes, so after the stop it runs again with the reservation it had.
+        cpu.watch_access(va, total as u64, Access::Write)?;
+    }
     m.monitors.clear(cpu.index);
     if passed {
         let mask = if op.size == 8 {

@@ -12,7 +12,7 @@ use super::undefined;
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
-use crate::mem::Mem;
+use crate::mem::{Access, Mem};
 
 /// (rpt, selem) of each allocated `opcode` (bits 15:12).
 fn layout(opcode: u32) -> Option<(u32, u32)> {
@@ -62,6 +62,11 @@ fn transfer(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn, wback: bool) -> Flow {
     let mut vals = [0u128; 4];
     for (k, v) in vals.iter_mut().enumerate().take(nregs) {
         *v = cpu.vreg(reg(k));
+    }
+    // A watchpoint sees the whole structure access, before its first element.
+    let acc = if load { Access::Read } else { Access::Write };
+    if let Err(e) = cpu.watch_range(m, address, (nregs * elements) as u64 * ebytes, acc) {
+        return Flow::Exception(e);
     }
     let mut offs = 0u64;
     for r in 0..rpt as usize {

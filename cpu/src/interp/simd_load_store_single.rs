@@ -8,7 +8,7 @@ use super::undefined;
 use crate::cpu::Cpu;
 use crate::exec::Flow;
 use crate::insn::Insn;
-use crate::mem::Mem;
+use crate::mem::{Access, Mem};
 
 /// What one encoding transfers.
 struct Single {
@@ -88,6 +88,11 @@ fn transfer(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn, wback: bool) -> Flow {
     let reg = |s: u32| (t + s) % 32;
 
     let mut vals = [0u128; 4];
+    // A watchpoint sees the whole structure access, before its first element.
+    let acc = if load { Access::Read } else { Access::Write };
+    if let Err(e) = cpu.watch_range(m, address, d.selem as u64 * ebytes, acc) {
+        return Flow::Exception(e);
+    }
     let mut offs = 0u64;
     for s in 0..d.selem {
         let va = address.wrapping_add(offs);

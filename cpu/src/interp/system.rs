@@ -286,6 +286,10 @@ pub fn sys(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
                 return f.trap();
             }
             let base = cpu.s.xr(f.rt) & !(DC_ZVA_BYTES - 1);
+            // A watchpoint sees one write of the whole block.
+            if let Err(e) = cpu.watch_range(m, base, DC_ZVA_BYTES, Access::Write) {
+                return Flow::Exception(e);
+            }
             for off in (0..DC_ZVA_BYTES).step_by(8) {
                 if let Err(e) = cpu.write(m, base + off, 8, 0) {
                     return Flow::Exception(e);

@@ -89,6 +89,21 @@ impl Cpu {
         walk::translate(m, &self.sys, va)
     }
 
+    /// [`Cpu::translate_debug`], telling `trace(level, descriptor address, descriptor)`
+    /// about each descriptor the walk reads (nothing with the MMU off).
+    pub fn translate_debug_traced(
+        &self,
+        m: &mut Mem<'_>,
+        va: u64,
+        trace: &mut impl FnMut(u8, u64, u64),
+    ) -> Result<Translation, Fault> {
+        if self.mmu_enabled() {
+            walk::walk_traced(m, &self.sys, va, trace)
+        } else {
+            walk::flat(&self.sys, va)
+        }
+    }
+
     /// AT S1E1R/W, S1E0R/W: translates `va` as a read or write at EL0 or EL1 and returns
     /// the PAR_EL1 value (Arm ARM D17.2.100).
     pub fn address_translate(&self, m: &mut Mem<'_>, va: u64, el0: bool, write: bool) -> u64 {

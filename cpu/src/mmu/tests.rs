@@ -756,3 +756,38 @@ cpu_test! {
         assert_eq!(t.read_u64(DATA + 8), 0);
     }
 }
+
+// ── Debugger watchpoints through translation (`watch.rs`) ────────────────────────────
+
+cpu_test! {
+    fn watchpoints_match_virtual_addresses_after_translation_faults(t) {
+        use crate::watch::WatchKind;
+        // VA_4K maps DATA read-only; DATA is also reachable through the identity block.
+        setup_4k(&mut t, page(DATA, NORMAL | desc::AP_RO));
+        t.write_u64(DATA + 0x10, 0x55);
+        t.cpu.watchpoints.insert(VA_4K + 0x10, 8, WatchKind::Access);
+        t.cpu.watchpoints.insert(VA_4K + 0x1000, 8, WatchKind::Access);
+        t.set_x(1, VA_4K + 0x10);
+        t.set_x(2, DATA + 0x10);
+        t.set_x(6, VA_4K + 0x1000);
+        t.load(&a64!(
+            ; ldr x3, [x2]      // the same bytes by their identity address: no hit
+            ; ldr x4, [x1]      // CODE + 4: hit
+            ; str x4, [x1]      // CODE + 8: a permission fault, not a hit
+        ));
+        t.cpu.s.pc = CODE;
+        assert_eq!(t.run_limit(100), Exit::Watchpoint);
+        let hit = t.cpu.watchpoints.pending().unwrap();
+        assert_eq!((hit.pc, hit.va, t.x(3), t.x(4)), (CODE + 4, VA_4K + 0x10, 0x55, 0));
+        assert_eq!(t.run_limit(100), Exit::Hvc(0xfffe));
+        assert_eq!(t.cpu.s.pc, VECTORS + SYNC_CURRENT + 4);
+        assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, WNR | permission(3)));
+        assert_eq!((t.cpu.sys.elr_el1, t.x(4)), (CODE + 8, 0x55));
+        // An unmapped watched VA: the translation fault is taken, no hit.
+        t.load(&a64!(; ldr x5, [x6]));
+        t.cpu.s.pc = CODE;
+        assert_eq!(t.run_limit(100), Exit::Hvc(0xfffe));
+        assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, translation(3)));
+        assert_eq!(t.cpu.watchpoints.pending(), None);
+    }
+}

@@ -285,6 +285,18 @@ fn select_half(sys: &SysRegs, va: u64) -> Result<Half, Fault> {
 
 /// AArch64.TranslationTableWalk for stage 1 of the EL1&0 regime.
 pub fn walk(m: &mut Mem<'_>, sys: &SysRegs, va: u64) -> Result<Translation, Fault> {
+    walk_traced(m, sys, va, &mut |_, _, _| {})
+}
+
+/// [`walk`], telling `trace(level, descriptor address, descriptor)` about each
+/// descriptor it reads (a debugger shows the walk).
+#[inline(always)]
+pub fn walk_traced(
+    m: &mut Mem<'_>,
+    sys: &SysRegs,
+    va: u64,
+    trace: &mut impl FnMut(u8, u64, u64),
+) -> Result<Translation, Fault> {
     let Half {
         ttbr,
         inputsize,
@@ -311,6 +323,7 @@ pub fn walk(m: &mut Mem<'_>, sys: &SysRegs, va: u64) -> Result<Translation, Faul
         let desc = m
             .read_phys(base | index << 3, 8)
             .ok_or(Fault::new(FaultKind::ExternalWalk, lvl))?;
+        trace(lvl, base | index << 3, desc);
         // Invalid (x0), or a block type (01) at level 3, which is reserved.
         let block = desc & desc::TABLE == 0;
         if desc & desc::VALID == 0 || (block && level == 3) {

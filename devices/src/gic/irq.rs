@@ -6,6 +6,7 @@
 //! SPIs have one state in the distributor; SGIs and PPIs have one per CPU (the banked
 //! registers of GICv2's distributor, GICv3's redistributors).
 
+use super::dist_common::gicd::BitReg;
 use super::{NUM_IRQS, PRIVATE_COUNT, SGI_COUNT, SPI_BASE};
 
 /// Int_config[1] of a GICD_ICFGR field: edge-triggered (IHI 0048B §4.3.13; IHI 0069
@@ -133,6 +134,34 @@ impl Irqs {
         }
     }
 
+    /// Drives the input line of interrupt `id` as `cpu` sees it; false when the level
+    /// did not change or there is no such interrupt.
+    pub fn drive(&mut self, cpu: usize, id: u32, level: bool) -> bool {
+        match self.get_mut(cpu, id) {
+            Some(irq) if irq.level != level => {
+                irq.drive(level);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Sets or clears interrupt `id`'s active state; no such interrupt, no effect.
+    pub fn set_active(&mut self, cpu: usize, id: u32, active: bool) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.active = active;
+        }
+    }
+
+    /// An acknowledge of interrupt `id` by `cpu`: it becomes active and its pending latch
+    /// clears (a level-sensitive interrupt whose line is still high stays pending).
+    pub fn acknowledge(&mut self, cpu: usize, id: u32) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.active = true;
+            irq.latch = false;
+        }
+    }
+
     /// The CPUs SPI `id` is routed to (bit n for CPU n); 0 for other interrupts.
     pub fn route(&self, id: u32) -> u64 {
         id.checked_sub(SPI_BASE)
@@ -165,6 +194,52 @@ impl Irqs {
             if let Some(irq) = self.get_mut(cpu, first + i) {
                 f(irq);
             }
+        }
+    }
+
+    /// Reads register `reg` for the 32 interrupts from `first`.
+    pub fn read_bitreg(&self, cpu: usize, reg: BitReg, first: u32) -> u32 {
+        match reg {
+            BitReg::Group => self.bits(cpu, first, |i| i.group1),
+            BitReg::SetEnable | BitReg::ClearEnable => self.bits(cpu, first, |i| i.enabled),
+            BitReg::SetPending | BitReg::ClearPending => self.bits(cpu, first, |i| i.pending()),
+            BitReg::SetActive | BitReg::ClearActive => self.bits(cpu, first, |i| i.active),
+        }
+    }
+
+    /// Writes register `reg` for the 32 interrupts from `first`: the group register sets
+    /// each interrupt's group; the others act on the interrupts whose bits are set.
+    pub fn write_bitreg(&mut self, cpu: usize, reg: BitReg, first: u32, value: u32) {
+        match reg {
+            BitReg::Group => self.set_groups(cpu, first, value),
+            BitReg::SetEnable => self.for_bits(cpu, first, value, |i| i.enabled = true),
+            BitReg::ClearEnable => self.for_bits(cpu, first, value, |i| i.enabled = false),
+            BitReg::SetPending => self.for_bits(cpu, first, value, |i| i.latch = true),
+            BitReg::ClearPending => self.for_bits(cpu, first, value, |i| i.latch = false),
+            BitReg::SetActive => self.for_bits(cpu, first, value, |i| i.active = true),
+            BitReg::ClearActive => self.for_bits(cpu, first, value, |i| i.active = false),
+        }
+    }
+
+    /// Writes a one-bit-per-interrupt group register (GICD_IGROUPR<n>, GICR_IGROUPR0):
+    /// interrupt `first + i` is Group 1 when bit `i` of `value` is set, else Group 0.
+    pub fn set_groups(&mut self, cpu: usize, first: u32, value: u32) {
+        for i in 0..32 {
+            if let Some(irq) = self.get_mut(cpu, first + i) {
+                irq.group1 = value & 1 << i != 0;
+            }
+        }
+    }
+
+    /// Interrupt `id`'s priority (a GICD_IPRIORITYR byte); 0 for no such interrupt.
+    pub fn priority(&self, cpu: usize, id: u32) -> u8 {
+        self.get(cpu, id).map_or(0, |i| i.priority)
+    }
+
+    /// Sets interrupt `id`'s priority; no such interrupt, no effect.
+    pub fn set_priority(&mut self, cpu: usize, id: u32, priority: u8) {
+        if let Some(irq) = self.get_mut(cpu, id) {
+            irq.priority = priority;
         }
     }
 

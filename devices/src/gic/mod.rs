@@ -21,12 +21,13 @@
 pub mod v2;
 pub mod v3;
 
+mod dist_common;
 mod irq;
 mod priority;
 mod regs;
 mod shared;
 
-pub use shared::SpiLine;
+pub use shared::{Gic, SpiLine};
 
 /// Software Generated Interrupts are INTIDs 0–15 (IHI 0048B §2.2.1, "Interrupt IDs";
 /// IHI 0069 §2.2, "INTIDs").

@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::irq::Irqs;
+use super::{PPI_BASE, PPI_COUNT, SPI_BASE};
 use crate::IrqLine;
 use armvirt_cpu::IrqLines;
 
@@ -20,8 +22,19 @@ pub trait Model: Send {
     /// The IRQ and FIQ lines of `cpu`, as of the last update.
     fn lines(&self, cpu: usize) -> (bool, bool);
     fn num_cpus(&self) -> usize;
+    /// Every interrupt's state.
+    fn irqs_mut(&mut self) -> &mut Irqs;
+
     /// Drives the input line of SPI `spi` (INTID 32 + `spi`); false when nothing changed.
-    fn set_spi(&mut self, spi: u32, level: bool) -> bool;
+    fn set_spi(&mut self, spi: u32, level: bool) -> bool {
+        self.irqs_mut()
+            .drive(0, SPI_BASE.saturating_add(spi), level)
+    }
+
+    /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`; false when nothing changed.
+    fn set_ppi(&mut self, cpu: usize, ppi: u32, level: bool) -> bool {
+        ppi < PPI_COUNT && self.irqs_mut().drive(cpu, PPI_BASE + ppi, level)
+    }
 }
 
 /// A GIC's state and outputs.
@@ -168,5 +181,74 @@ impl SpiLine {
 impl IrqLine for SpiLine {
     fn set_level(&mut self, high: bool) {
         self.gic.set_spi(self.spi, high);
+    }
+}
+
+/// A handle on one GIC of either version; clones share the GIC. [`super::v2::GicV2`]
+/// and [`super::v3::GicV3`] are this over their state, each adding its own register
+/// frames; what follows is what the machine does the same way with both.
+pub struct Gic<S> {
+    pub(super) shared: Arc<Shared<S>>,
+}
+
+impl<S> Clone for Gic<S> {
+    fn clone(&self) -> Self {
+        Gic {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S: Model + Clone + 'static> Gic<S> {
+    pub(super) fn with_state(state: S) -> Self {
+        Gic {
+            shared: Shared::new(state),
+        }
+    }
+
+    pub fn num_cpus(&self) -> usize {
+        self.shared.peek(|s| s.num_cpus())
+    }
+
+    /// An interrupt line into SPI `spi` (INTID 32 + `spi`, the number a device tree's
+    /// `interrupts = <0 spi flags>` gives), for a device.
+    pub fn spi_line(&self, spi: u32) -> SpiLine {
+        SpiLine::new(self.shared.clone(), spi)
+    }
+
+    /// Drives SPI `spi`'s input line. SPIs that do not exist are ignored.
+    pub fn set_spi(&self, spi: u32, level: bool) {
+        self.shared.set_spi(spi, level);
+    }
+
+    /// Drives PPI `ppi` (INTID 16 + `ppi`, as a device tree's `<1 ppi flags>`) of `cpu`:
+    /// the per-CPU lines, such as the generic timer's. Lines that do not exist are
+    /// ignored.
+    pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
+        self.shared.change(|s| s.set_ppi(cpu, ppi, level));
+    }
+
+    /// Connects vCPU `cpu`'s interrupt inputs (`cpu.lines`): the GIC drives their IRQ and
+    /// FIQ from now on, at every change, so the run loop need not copy
+    /// [`cpu_lines`](Self::cpu_lines) itself.
+    pub fn connect_cpu(&self, cpu: usize, lines: Arc<IrqLines>) {
+        self.shared.connect(cpu, lines);
+    }
+
+    /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.
+    pub fn cpu_lines(&self, cpu: usize) -> (bool, bool) {
+        self.shared.lines(cpu)
+    }
+
+    /// True, once, when some CPU's lines have changed since the last call: the cheap test
+    /// a polling run loop makes before copying [`cpu_lines`](Self::cpu_lines) into the
+    /// vCPUs.
+    pub fn take_changed(&self) -> bool {
+        self.shared.take_changed()
+    }
+
+    /// A copy of everything the guest can observe.
+    pub fn state(&self) -> S {
+        self.shared.peek(|s| s.clone())
     }
 }

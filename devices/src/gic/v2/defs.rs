@@ -2,15 +2,15 @@
 //! map"; §4.1.3, Table 4-2, "CPU interface register map"; the register descriptions of
 //! §4.3 and §4.4), for a GIC without the Security Extensions.
 
+pub use crate::gic::dist_common::gicd::*;
+use crate::gic::dist_common::gicd_map;
 use crate::gic::regs::{RegDef, Rw, Width};
-use crate::gic::{IIDR_ARM, NUM_IRQS};
+use crate::gic::IIDR_ARM;
 
-/// Size of the distributor and CPU interface frames as QEMU's virt machine maps them
-/// (the `reg` of the reference device tree's `intc@8000000`).
-pub const GICD_SIZE: u64 = 0x1_0000;
+/// Size of the CPU interface frame as QEMU's virt machine maps it (the `reg` of the
+/// reference device tree's `intc@8000000`; the distributor's is [`GICD_SIZE`]).
 pub const GICC_SIZE: u64 = 0x1_0000;
-/// Where QEMU's virt machine puts them.
-pub const VIRT_GICD_BASE: u64 = 0x0800_0000;
+/// Where QEMU's virt machine puts it (the distributor: [`VIRT_GICD_BASE`]).
 pub const VIRT_GICC_BASE: u64 = 0x0801_0000;
 
 /// At most eight CPU interfaces: GICD_ITARGETSR and GICD_SGIR have one bit per CPU.
@@ -22,13 +22,8 @@ pub enum Gicd {
     Ctlr,
     Typer,
     Iidr,
-    Igroupr,
-    Isenabler,
-    Icenabler,
-    Ispendr,
-    Icpendr,
-    Isactiver,
-    Icactiver,
+    /// GICD_IGROUPR<n> to GICD_ICACTIVER<n>.
+    Bits(BitReg),
     Ipriorityr,
     Itargetsr,
     Icfgr,
@@ -39,137 +34,32 @@ pub enum Gicd {
     Id,
 }
 
-/// Registers with one bit per interrupt: 32 interrupts per register.
-const BITMAP_REGS: u64 = NUM_IRQS as u64 / 32;
-/// Registers with one byte per interrupt.
-const BYTE_REGS: u64 = NUM_IRQS as u64 / 4;
-/// GICD_ICFGR: two bits per interrupt.
-const CFG_REGS: u64 = NUM_IRQS as u64 / 16;
-
-// Distributor register offsets (Table 4-1).
-pub const GICD_CTLR: u64 = 0x000;
-pub const GICD_TYPER: u64 = 0x004;
-pub const GICD_IIDR: u64 = 0x008;
-pub const GICD_IGROUPR: u64 = 0x080;
-pub const GICD_ISENABLER: u64 = 0x100;
-pub const GICD_ICENABLER: u64 = 0x180;
-pub const GICD_ISPENDR: u64 = 0x200;
-pub const GICD_ICPENDR: u64 = 0x280;
-pub const GICD_ISACTIVER: u64 = 0x300;
-pub const GICD_ICACTIVER: u64 = 0x380;
-pub const GICD_IPRIORITYR: u64 = 0x400;
-pub const GICD_ITARGETSR: u64 = 0x800;
-pub const GICD_ICFGR: u64 = 0xc00;
+// Distributor register offsets (Table 4-1) beyond those GICv3 shares (`dist_common`).
 pub const GICD_SGIR: u64 = 0xf00;
 pub const GICD_CPENDSGIR: u64 = 0xf10;
 pub const GICD_SPENDSGIR: u64 = 0xf20;
 pub const GICD_PIDR4: u64 = 0xfd0;
 pub const GICD_PIDR2: u64 = 0xfe8;
 
-/// The distributor register map (Table 4-1), arrays sized for [`NUM_IRQS`] interrupts.
-pub const GICD_MAP: &[RegDef<Gicd>] = &[
+/// The distributor register map (Table 4-1), arrays sized for [`crate::gic::NUM_IRQS`]
+/// interrupts.
+pub const GICD_MAP: &[RegDef<Gicd>] = gicd_map!(Gicd; [
     RegDef::new(Gicd::Ctlr, GICD_CTLR, 1, Width::Word, Rw::ReadWrite),
     RegDef::new(Gicd::Typer, GICD_TYPER, 1, Width::Word, Rw::ReadOnly),
     RegDef::new(Gicd::Iidr, GICD_IIDR, 1, Width::Word, Rw::ReadOnly),
-    RegDef::new(
-        Gicd::Igroupr,
-        GICD_IGROUPR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Isenabler,
-        GICD_ISENABLER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icenabler,
-        GICD_ICENABLER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Ispendr,
-        GICD_ISPENDR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icpendr,
-        GICD_ICPENDR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Isactiver,
-        GICD_ISACTIVER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icactiver,
-        GICD_ICACTIVER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Ipriorityr,
-        GICD_IPRIORITYR,
-        BYTE_REGS,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Itargetsr,
-        GICD_ITARGETSR,
-        BYTE_REGS,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icfgr,
-        GICD_ICFGR,
-        CFG_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
+]; [
     RegDef::new(Gicd::Sgir, GICD_SGIR, 1, Width::Word, Rw::WriteOnly),
-    RegDef::new(
-        Gicd::Cpendsgir,
-        GICD_CPENDSGIR,
-        4,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Spendsgir,
-        GICD_SPENDSGIR,
-        4,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
+    RegDef::new(Gicd::Cpendsgir, GICD_CPENDSGIR, 4, Width::Bytes, Rw::ReadWrite),
+    RegDef::new(Gicd::Spendsgir, GICD_SPENDSGIR, 4, Width::Bytes, Rw::ReadWrite),
     RegDef::new(Gicd::Id, GICD_PIDR4, 12, Width::Word, Rw::ReadOnly),
-];
+]);
 
-// GICD_CTLR (§4.3.1, GICv2 without Security Extensions).
-pub const GICD_CTLR_ENABLE_GRP0: u32 = 1 << 0;
-pub const GICD_CTLR_ENABLE_GRP1: u32 = 1 << 1;
+/// GICD_CTLR's writable bits (§4.3.1, GICv2 without Security Extensions).
 pub const GICD_CTLR_MASK: u32 = GICD_CTLR_ENABLE_GRP0 | GICD_CTLR_ENABLE_GRP1;
 
 // GICD_TYPER (§4.3.2).
 pub const GICD_TYPER_ITLINES_SHIFT: u32 = 0;
 pub const GICD_TYPER_CPUNUMBER_SHIFT: u32 = 5;
-
-/// GICD_IIDR as QEMU's arm_gic reports it: Implementer ARM, product and revision 0.
-pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
 
 // GICD_SGIR (§4.3.15).
 pub const SGIR_INTID_MASK: u32 = 0xf;
@@ -299,8 +189,8 @@ mod tests {
         // 288 interrupts: 9 bitmap registers, 72 priority/target registers, 18 ICFGRs,
         // all inside their architectural ranges.
         let end = |reg| GICD_MAP.iter().find(|r| r.reg == reg).unwrap().end();
-        assert_eq!(end(Gicd::Isenabler), 0x124);
-        assert!(end(Gicd::Icactiver) <= 0x400);
+        assert_eq!(end(Gicd::Bits(BitReg::SetEnable)), 0x124);
+        assert!(end(Gicd::Bits(BitReg::ClearActive)) <= 0x400);
         assert_eq!(end(Gicd::Ipriorityr), 0x520);
         assert!(end(Gicd::Itargetsr) <= 0xc00);
         assert_eq!(end(Gicd::Icfgr), 0xc48);

@@ -47,13 +47,10 @@ impl GicV2State {
             Gicd::Ctlr => self.ctlr,
             Gicd::Typer => self.typer(),
             Gicd::Iidr => GICD_IIDR_VALUE,
-            Gicd::Igroupr => irqs.bits(cpu, first, |i| i.group1),
-            Gicd::Isenabler | Gicd::Icenabler => irqs.bits(cpu, first, |i| i.enabled),
-            Gicd::Ispendr | Gicd::Icpendr => irqs.bits(cpu, first, |i| i.pending()),
-            Gicd::Isactiver | Gicd::Icactiver => irqs.bits(cpu, first, |i| i.active),
+            Gicd::Bits(reg) => irqs.read_bitreg(cpu, reg, first),
             Gicd::Ipriorityr => {
                 return Ok(regs::read_bytes(hit.at, size, |id| {
-                    irqs.get(cpu, id as u32).map_or(0, |i| i.priority)
+                    irqs.priority(cpu, id as u32)
                 }))
             }
             Gicd::Itargetsr => {
@@ -86,28 +83,20 @@ impl GicV2State {
         let irqs = &mut self.irqs;
         match hit.reg {
             Gicd::Ctlr => self.ctlr = value & GICD_CTLR_MASK,
-            Gicd::Igroupr => {
-                for i in 0..32 {
-                    if let Some(irq) = irqs.get_mut(cpu, first + i) {
-                        irq.group1 = value & 1 << i != 0;
-                    }
-                }
-            }
             // SGIs are always enabled: an IMPLEMENTATION DEFINED choice GICv2 allows and
-            // QEMU makes (§4.3.5, §4.3.6). Test: `tests::sgis_are_always_enabled`.
-            Gicd::Isenabler => irqs.for_bits(cpu, first, not_sgis, |i| i.enabled = true),
-            Gicd::Icenabler => irqs.for_bits(cpu, first, not_sgis, |i| i.enabled = false),
-            // SGIs are set and cleared pending through GICD_SPENDSGIR/GICD_CPENDSGIR, per
+            // QEMU makes (§4.3.5, §4.3.6). Test: `tests::sgis_are_always_enabled`. They
+            // are set and cleared pending through GICD_SPENDSGIR/GICD_CPENDSGIR, per
             // requester; their GICD_ISPENDR0/GICD_ICPENDR0 bits ignore writes (§4.3.7,
             // §4.3.8). Test: `tests::pending_registers_leave_sgis_alone`.
-            Gicd::Ispendr => irqs.for_bits(cpu, first, not_sgis, |i| i.latch = true),
-            Gicd::Icpendr => irqs.for_bits(cpu, first, not_sgis, |i| i.latch = false),
-            Gicd::Isactiver => irqs.for_bits(cpu, first, value, |i| i.active = true),
-            Gicd::Icactiver => irqs.for_bits(cpu, first, value, |i| i.active = false),
+            Gicd::Bits(
+                reg @ (BitReg::SetEnable
+                | BitReg::ClearEnable
+                | BitReg::SetPending
+                | BitReg::ClearPending),
+            ) => irqs.write_bitreg(cpu, reg, first, not_sgis),
+            Gicd::Bits(reg) => irqs.write_bitreg(cpu, reg, first, value),
             Gicd::Ipriorityr => regs::write_bytes(hit.at, size, value.into(), |id, b| {
-                if let Some(irq) = irqs.get_mut(cpu, id as u32) {
-                    irq.priority = b & PRIORITY.mask();
-                }
+                irqs.set_priority(cpu, id as u32, b & PRIORITY.mask())
             }),
             Gicd::Itargetsr => return self.set_targets(offset, hit.at, size, value),
             Gicd::Icfgr => return self.set_icfgr(cpu, offset, hit.word(), value),

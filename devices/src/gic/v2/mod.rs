@@ -31,22 +31,15 @@ pub mod defs;
 mod distributor;
 mod state;
 
-use std::sync::Arc;
-
 pub use cpu_interface::CpuInterface;
 pub use defs::{GICC_SIZE, GICD_SIZE, MAX_CPUS, VIRT_GICC_BASE, VIRT_GICD_BASE};
 pub use distributor::Distributor;
 pub use state::{CpuInterfaceState, GicV2State};
 
-use super::shared::Shared;
-use super::SpiLine;
-use armvirt_cpu::IrqLines;
+use super::shared::Gic;
 
 /// A handle on one GICv2; clones share the GIC.
-#[derive(Clone)]
-pub struct GicV2 {
-    shared: Arc<Shared<GicV2State>>,
-}
+pub type GicV2 = Gic<GicV2State>;
 
 impl GicV2 {
     /// A GICv2 at reset with `num_cpus` CPU interfaces.
@@ -61,9 +54,7 @@ impl GicV2 {
             MAX_CPUS,
             num_cpus
         );
-        GicV2 {
-            shared: Shared::new(GicV2State::new(num_cpus)),
-        }
+        Gic::with_state(GicV2State::new(num_cpus))
     }
 
     /// The distributor frame, to map at [`VIRT_GICD_BASE`] ([`GICD_SIZE`] bytes).
@@ -87,51 +78,6 @@ impl GicV2 {
         if cpu < self.num_cpus() {
             self.shared.set_current_cpu(cpu);
         }
-    }
-
-    pub fn num_cpus(&self) -> usize {
-        self.shared.peek(|s| s.cpus.len())
-    }
-
-    /// An interrupt line into SPI `spi` (INTID 32 + `spi`, the number a device tree's
-    /// `interrupts = <0 spi flags>` gives), for a device.
-    pub fn spi_line(&self, spi: u32) -> SpiLine {
-        SpiLine::new(self.shared.clone(), spi)
-    }
-
-    /// Drives SPI `spi`'s input line. SPIs that do not exist are ignored.
-    pub fn set_spi(&self, spi: u32, level: bool) {
-        self.shared.set_spi(spi, level);
-    }
-
-    /// Drives PPI `ppi` (INTID 16 + `ppi`, as a device tree's `<1 ppi flags>`) of `cpu`:
-    /// the per-CPU lines, such as the generic timer's. Lines that do not exist are
-    /// ignored.
-    pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
-        self.shared.change(|s| s.set_ppi(cpu, ppi, level));
-    }
-
-    /// Connects vCPU `cpu`'s interrupt inputs (`cpu.lines`): the GIC drives their IRQ and
-    /// FIQ from now on, at every change, so the run loop need not copy
-    /// [`cpu_lines`](Self::cpu_lines) itself.
-    pub fn connect_cpu(&self, cpu: usize, lines: Arc<IrqLines>) {
-        self.shared.connect(cpu, lines);
-    }
-
-    /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.
-    pub fn cpu_lines(&self, cpu: usize) -> (bool, bool) {
-        self.shared.lines(cpu)
-    }
-
-    /// True, once, when some CPU's lines have changed since the last call: the cheap test
-    /// the run loop makes before copying [`GicV2::cpu_lines`] into the vCPUs.
-    pub fn take_changed(&self) -> bool {
-        self.shared.take_changed()
-    }
-
-    /// A copy of everything the guest can observe.
-    pub fn state(&self) -> GicV2State {
-        self.shared.peek(|s| s.clone())
     }
 }
 

@@ -7,9 +7,7 @@ use super::defs::*;
 use crate::gic::irq::{Hppi, Irqs};
 use crate::gic::priority::{CpuPriority, Model as PriorityModel};
 use crate::gic::shared::Model;
-use crate::gic::{
-    INTID_GROUP1_PENDING, INTID_SPURIOUS, NUM_IRQS, PPI_BASE, PPI_COUNT, SGI_COUNT, SPI_BASE,
-};
+use crate::gic::{INTID_GROUP1_PENDING, INTID_SPURIOUS, NUM_IRQS, SGI_COUNT, SPI_BASE};
 
 /// QEMU's GICv2 implements all eight priority bits.
 pub const PRIORITY: PriorityModel = PriorityModel { bits: 8 };
@@ -75,20 +73,6 @@ impl GicV2State {
     /// §4.4.1). Test: `tests::disabled_groups_are_neither_forwarded_nor_signalled`.
     fn groups(&self, cpu: usize) -> u8 {
         (self.ctlr & self.cpus[cpu].ctlr & GICD_CTLR_MASK) as u8
-    }
-
-    /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`; false when nothing changed.
-    pub fn set_ppi(&mut self, cpu: usize, ppi: u32, level: bool) -> bool {
-        if ppi >= PPI_COUNT {
-            return false;
-        }
-        match self.irqs.get_mut(cpu, PPI_BASE + ppi) {
-            Some(irq) if irq.level != level => {
-                irq.drive(level);
-                true
-            }
-            _ => false,
-        }
     }
 
     /// Sets the requesters of SGI `sgi` pending on `cpu`; the SGI is pending while any
@@ -160,10 +144,7 @@ impl GicV2State {
             return INTID_SPURIOUS;
         }
         let value = self.with_source(cpu, h.id);
-        if let Some(irq) = self.irqs.get_mut(cpu, h.id) {
-            irq.active = true;
-            irq.latch = false;
-        }
+        self.irqs.acknowledge(cpu, h.id);
         self.cpus[cpu].prio.activate(h.priority, h.group1);
         if h.id < SGI_COUNT {
             let requester = (value >> IAR_CPUID_SHIFT) & 7;
@@ -209,7 +190,7 @@ impl GicV2State {
         }
         c.prio.drop_priority(group1);
         if c.ctlr & GICC_CTLR_EOI_MODE == 0 {
-            self.set_active(cpu, id, false);
+            self.irqs.set_active(cpu, id, false);
         }
     }
 
@@ -218,13 +199,7 @@ impl GicV2State {
     /// (§4.4.15). Test: `tests::eoimode_splits_priority_drop_from_deactivation`.
     pub(super) fn deactivate(&mut self, cpu: usize, value: u32) {
         if self.cpus[cpu].ctlr & GICC_CTLR_EOI_MODE != 0 {
-            self.set_active(cpu, value & IAR_INTID_MASK, false);
-        }
-    }
-
-    fn set_active(&mut self, cpu: usize, id: u32, active: bool) {
-        if let Some(irq) = self.irqs.get_mut(cpu, id) {
-            irq.active = active;
+            self.irqs.set_active(cpu, value & IAR_INTID_MASK, false);
         }
     }
 
@@ -262,14 +237,8 @@ impl Model for GicV2State {
         self.cpus.len()
     }
 
-    fn set_spi(&mut self, spi: u32, level: bool) -> bool {
-        match self.irqs.get_mut(0, SPI_BASE.saturating_add(spi)) {
-            Some(irq) if irq.level != level => {
-                irq.drive(level);
-                true
-            }
-            _ => false,
-        }
+    fn irqs_mut(&mut self) -> &mut Irqs {
+        &mut self.irqs
     }
 }
 

@@ -3,13 +3,12 @@
 //! with affinity routing always enabled, a single Security state (GICD_CTLR.DS = 1), and
 //! no LPIs — QEMU's `arm_gicv3` as the virt machine configures it without EL3.
 
+pub use crate::gic::dist_common::gicd::*;
+use crate::gic::dist_common::{bitmap_row, cfg_row, gicd_map, word_row};
 use crate::gic::regs::{RegDef, Rw, Width};
 use crate::gic::{IIDR_ARM, NUM_IRQS, SPI_BASE};
 use armvirt_cpu::sysreg::enc;
 
-/// Where QEMU's virt machine puts the distributor, and its size.
-pub const VIRT_GICD_BASE: u64 = 0x0800_0000;
-pub const GICD_SIZE: u64 = 0x1_0000;
 /// Where QEMU's virt machine puts the redistributors, and the room it leaves for them
 /// (123 redistributors).
 pub const VIRT_GICR_BASE: u64 = 0x080a_0000;
@@ -30,13 +29,8 @@ pub enum Gicd {
     Typer,
     Iidr,
     Typer2,
-    Igroupr,
-    Isenabler,
-    Icenabler,
-    Ispendr,
-    Icpendr,
-    Isactiver,
-    Icactiver,
+    /// GICD_IGROUPR<n> to GICD_ICACTIVER<n>.
+    Bits(BitReg),
     Ipriorityr,
     /// RES0 with affinity routing: RAZ/WI.
     Itargetsr,
@@ -50,20 +44,8 @@ pub enum Gicd {
     Id,
 }
 
-pub const GICD_CTLR: u64 = 0x0000;
-pub const GICD_TYPER: u64 = 0x0004;
-pub const GICD_IIDR: u64 = 0x0008;
+// Offsets beyond those GICv2 shares (`dist_common`).
 pub const GICD_TYPER2: u64 = 0x000c;
-pub const GICD_IGROUPR: u64 = 0x0080;
-pub const GICD_ISENABLER: u64 = 0x0100;
-pub const GICD_ICENABLER: u64 = 0x0180;
-pub const GICD_ISPENDR: u64 = 0x0200;
-pub const GICD_ICPENDR: u64 = 0x0280;
-pub const GICD_ISACTIVER: u64 = 0x0300;
-pub const GICD_ICACTIVER: u64 = 0x0380;
-pub const GICD_IPRIORITYR: u64 = 0x0400;
-pub const GICD_ITARGETSR: u64 = 0x0800;
-pub const GICD_ICFGR: u64 = 0x0c00;
 pub const GICD_IGRPMODR: u64 = 0x0d00;
 pub const GICD_NSACR: u64 = 0x0e00;
 /// GICD_IROUTER<n> is at 0x6000 + 8n; n starts at 32, the first SPI.
@@ -71,100 +53,15 @@ pub const GICD_IROUTER: u64 = 0x6000 + 8 * SPI_BASE as u64;
 pub const GICD_PIDR4: u64 = 0xffd0;
 pub const GICD_PIDR2: u64 = 0xffe8;
 
-const BITMAP_REGS: u64 = NUM_IRQS as u64 / 32;
-const BYTE_REGS: u64 = NUM_IRQS as u64 / 4;
-const CFG_REGS: u64 = NUM_IRQS as u64 / 16;
-
 /// The distributor register map, arrays sized for [`NUM_IRQS`] interrupts.
-pub const GICD_MAP: &[RegDef<Gicd>] = &[
+pub const GICD_MAP: &[RegDef<Gicd>] = gicd_map!(Gicd; [
     RegDef::new(Gicd::Ctlr, GICD_CTLR, 1, Width::Word, Rw::ReadWrite),
     RegDef::new(Gicd::Typer, GICD_TYPER, 1, Width::Word, Rw::ReadOnly),
     RegDef::new(Gicd::Iidr, GICD_IIDR, 1, Width::Word, Rw::ReadOnly),
     RegDef::new(Gicd::Typer2, GICD_TYPER2, 1, Width::Word, Rw::ReadOnly),
-    RegDef::new(
-        Gicd::Igroupr,
-        GICD_IGROUPR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Isenabler,
-        GICD_ISENABLER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icenabler,
-        GICD_ICENABLER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Ispendr,
-        GICD_ISPENDR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icpendr,
-        GICD_ICPENDR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Isactiver,
-        GICD_ISACTIVER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icactiver,
-        GICD_ICACTIVER,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Ipriorityr,
-        GICD_IPRIORITYR,
-        BYTE_REGS,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Itargetsr,
-        GICD_ITARGETSR,
-        BYTE_REGS,
-        Width::Bytes,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Icfgr,
-        GICD_ICFGR,
-        CFG_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Igrpmodr,
-        GICD_IGRPMODR,
-        BITMAP_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        Gicd::Nsacr,
-        GICD_NSACR,
-        CFG_REGS,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
+]; [
+    bitmap_row(Gicd::Igrpmodr, GICD_IGRPMODR),
+    cfg_row(Gicd::Nsacr, GICD_NSACR),
     RegDef::new(
         Gicd::Irouter,
         GICD_IROUTER,
@@ -173,11 +70,9 @@ pub const GICD_MAP: &[RegDef<Gicd>] = &[
         Rw::ReadWrite,
     ),
     RegDef::new(Gicd::Id, GICD_PIDR4, 12, Width::Word, Rw::ReadOnly),
-];
+]);
 
 // GICD_CTLR with DS = 1.
-pub const GICD_CTLR_ENABLE_GRP0: u32 = 1 << 0;
-pub const GICD_CTLR_ENABLE_GRP1: u32 = 1 << 1;
 /// Affinity routing: always enabled (RAO/WI), as QEMU has no legacy mode.
 pub const GICD_CTLR_ARE: u32 = 1 << 4;
 /// Disable Security: a single Security state (RAO/WI).
@@ -192,8 +87,6 @@ pub const GICD_TYPER_IDBITS: u32 = 15;
 pub const GICD_TYPER_A3V: u32 = 1 << 24;
 /// 1-of-N routing of SPIs is not supported.
 pub const GICD_TYPER_NO1N: u32 = 1 << 25;
-
-pub const GICD_IIDR_VALUE: u32 = IIDR_ARM;
 
 // GICD_IROUTER: the affinity fields; Interrupt_Routing_Mode (bit 31) is RAZ/WI since
 // GICD_TYPER.No1N is set.
@@ -235,13 +128,8 @@ pub const GICR_RD_MAP: &[RegDef<GicrRd>] = &[
 /// SGI_base frame registers (offsets within that frame).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GicrSgi {
-    Igroupr0,
-    Isenabler0,
-    Icenabler0,
-    Ispendr0,
-    Icpendr0,
-    Isactiver0,
-    Icactiver0,
+    /// GICR_IGROUPR0 to GICR_ICACTIVER0.
+    Bits(BitReg),
     Ipriorityr,
     /// GICR_ICFGR0 (SGIs, read-only) and GICR_ICFGR1 (PPIs).
     Icfgr,
@@ -264,55 +152,13 @@ pub const GICR_IGRPMODR0: u64 = 0x0d00;
 pub const GICR_NSACR: u64 = 0x0e00;
 
 pub const GICR_SGI_MAP: &[RegDef<GicrSgi>] = &[
-    RegDef::new(
-        GicrSgi::Igroupr0,
-        GICR_IGROUPR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Isenabler0,
-        GICR_ISENABLER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icenabler0,
-        GICR_ICENABLER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Ispendr0,
-        GICR_ISPENDR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icpendr0,
-        GICR_ICPENDR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Isactiver0,
-        GICR_ISACTIVER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(
-        GicrSgi::Icactiver0,
-        GICR_ICACTIVER0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
+    word_row(GicrSgi::Bits(BitReg::Group), GICR_IGROUPR0),
+    word_row(GicrSgi::Bits(BitReg::SetEnable), GICR_ISENABLER0),
+    word_row(GicrSgi::Bits(BitReg::ClearEnable), GICR_ICENABLER0),
+    word_row(GicrSgi::Bits(BitReg::SetPending), GICR_ISPENDR0),
+    word_row(GicrSgi::Bits(BitReg::ClearPending), GICR_ICPENDR0),
+    word_row(GicrSgi::Bits(BitReg::SetActive), GICR_ISACTIVER0),
+    word_row(GicrSgi::Bits(BitReg::ClearActive), GICR_ICACTIVER0),
     RegDef::new(
         GicrSgi::Ipriorityr,
         GICR_IPRIORITYR,
@@ -321,14 +167,8 @@ pub const GICR_SGI_MAP: &[RegDef<GicrSgi>] = &[
         Rw::ReadWrite,
     ),
     RegDef::new(GicrSgi::Icfgr, GICR_ICFGR0, 2, Width::Word, Rw::ReadWrite),
-    RegDef::new(
-        GicrSgi::Igrpmodr0,
-        GICR_IGRPMODR0,
-        1,
-        Width::Word,
-        Rw::ReadWrite,
-    ),
-    RegDef::new(GicrSgi::Nsacr, GICR_NSACR, 1, Width::Word, Rw::ReadWrite),
+    word_row(GicrSgi::Igrpmodr0, GICR_IGRPMODR0),
+    word_row(GicrSgi::Nsacr, GICR_NSACR),
 ];
 
 // GICR_TYPER.

@@ -66,14 +66,11 @@ impl GicV3State {
             Gicd::Ctlr => self.ctlr | GICD_CTLR_ARE | GICD_CTLR_DS,
             Gicd::Typer => self.typer(),
             Gicd::Iidr => GICD_IIDR_VALUE,
-            Gicd::Igroupr if spis => irqs.bits(ANY_CPU, first, |i| i.group1),
-            Gicd::Isenabler | Gicd::Icenabler if spis => irqs.bits(ANY_CPU, first, |i| i.enabled),
-            Gicd::Ispendr | Gicd::Icpendr if spis => irqs.bits(ANY_CPU, first, |i| i.pending()),
-            Gicd::Isactiver | Gicd::Icactiver if spis => irqs.bits(ANY_CPU, first, |i| i.active),
+            Gicd::Bits(reg) if spis => irqs.read_bitreg(ANY_CPU, reg, first),
             Gicd::Ipriorityr => {
                 return Ok(regs::read_bytes(hit.at, size, |id| match id as u32 {
                     id if id < PRIVATE_COUNT => 0,
-                    id => irqs.get(ANY_CPU, id).map_or(0, |i| i.priority),
+                    id => irqs.priority(ANY_CPU, id),
                 }))
             }
             Gicd::Icfgr if 16 * n >= SPI_BASE => irqs.icfgr(ANY_CPU, n),
@@ -96,24 +93,10 @@ impl GicV3State {
         let irqs = &mut self.irqs;
         match hit.reg {
             Gicd::Ctlr => self.ctlr = v & GICD_CTLR_WRITABLE,
-            Gicd::Igroupr if spis => {
-                for i in 0..32 {
-                    if let Some(irq) = irqs.get_mut(ANY_CPU, first + i) {
-                        irq.group1 = v & 1 << i != 0;
-                    }
-                }
-            }
-            Gicd::Isenabler if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.enabled = true),
-            Gicd::Icenabler if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.enabled = false),
-            Gicd::Ispendr if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.latch = true),
-            Gicd::Icpendr if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.latch = false),
-            Gicd::Isactiver if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.active = true),
-            Gicd::Icactiver if spis => irqs.for_bits(ANY_CPU, first, v, |i| i.active = false),
+            Gicd::Bits(reg) if spis => irqs.write_bitreg(ANY_CPU, reg, first, v),
             Gicd::Ipriorityr => regs::write_bytes(hit.at, size, value, |id, b| {
                 if id >= u64::from(PRIVATE_COUNT) {
-                    if let Some(irq) = irqs.get_mut(ANY_CPU, id as u32) {
-                        irq.priority = b & PRIORITY.mask();
-                    }
+                    irqs.set_priority(ANY_CPU, id as u32, b & PRIORITY.mask());
                 }
             }),
             Gicd::Icfgr if 16 * n >= SPI_BASE => irqs.set_icfgr(ANY_CPU, n, v),

@@ -29,8 +29,6 @@ mod distributor;
 mod redistributor;
 mod state;
 
-use std::sync::Arc;
-
 pub use cpu_interface::IccRegs;
 pub use defs::{
     GICD_SIZE, GICR_STRIDE, MAX_CPUS, VIRT_GICD_BASE, VIRT_GICR_BASE, VIRT_GICR_REGION_SIZE,
@@ -39,15 +37,10 @@ pub use distributor::Distributor;
 pub use redistributor::Redistributors;
 pub use state::{cpu_affinity, CpuInterfaceState, GicV3State};
 
-use super::shared::Shared;
-use super::SpiLine;
-use armvirt_cpu::IrqLines;
+use super::shared::Gic;
 
 /// A handle on one GICv3; clones share the GIC.
-#[derive(Clone)]
-pub struct GicV3 {
-    shared: Arc<Shared<GicV3State>>,
-}
+pub type GicV3 = Gic<GicV3State>;
 
 impl GicV3 {
     /// A GICv3 at reset for `num_cpus` CPUs, whose affinities are [`cpu_affinity`].
@@ -61,13 +54,7 @@ impl GicV3 {
             MAX_CPUS,
             num_cpus
         );
-        GicV3 {
-            shared: Shared::new(GicV3State::new(num_cpus)),
-        }
-    }
-
-    pub fn num_cpus(&self) -> usize {
-        self.shared.peek(|s| s.cpus.len())
+        Gic::with_state(GicV3State::new(num_cpus))
     }
 
     /// The distributor frame, to map at [`VIRT_GICD_BASE`] ([`GICD_SIZE`] bytes).
@@ -101,43 +88,6 @@ impl GicV3 {
             gic: self.shared.clone(),
             cpu,
         }
-    }
-
-    /// An interrupt line into SPI `spi` (INTID 32 + `spi`), for a device.
-    pub fn spi_line(&self, spi: u32) -> SpiLine {
-        SpiLine::new(self.shared.clone(), spi)
-    }
-
-    /// Drives SPI `spi`'s input line. SPIs that do not exist are ignored.
-    pub fn set_spi(&self, spi: u32, level: bool) {
-        self.shared.set_spi(spi, level);
-    }
-
-    /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`. Lines that do not exist are ignored.
-    pub fn set_ppi(&self, cpu: usize, ppi: u32, level: bool) {
-        self.shared.change(|s| s.set_ppi(cpu, ppi, level));
-    }
-
-    /// Connects vCPU `cpu`'s interrupt inputs (`cpu.lines`): the GIC drives their IRQ and
-    /// FIQ from now on, at every change, so the run loop need not copy
-    /// [`cpu_lines`](Self::cpu_lines) itself.
-    pub fn connect_cpu(&self, cpu: usize, lines: Arc<IrqLines>) {
-        self.shared.connect(cpu, lines);
-    }
-
-    /// Whether the GIC asserts `cpu`'s (IRQ, FIQ) lines now.
-    pub fn cpu_lines(&self, cpu: usize) -> (bool, bool) {
-        self.shared.lines(cpu)
-    }
-
-    /// True, once, when some CPU's lines have changed since the last call.
-    pub fn take_changed(&self) -> bool {
-        self.shared.take_changed()
-    }
-
-    /// A copy of everything the guest can observe.
-    pub fn state(&self) -> GicV3State {
-        self.shared.peek(|s| s.clone())
     }
 }
 

@@ -141,13 +141,10 @@ impl GicV3State {
         let hit = regs::decode(GICR_SGI_MAP, offset, size, false)?;
         let irqs = &self.irqs;
         let value = match hit.reg {
-            GicrSgi::Igroupr0 => irqs.bits(cpu, 0, |i| i.group1),
-            GicrSgi::Isenabler0 | GicrSgi::Icenabler0 => irqs.bits(cpu, 0, |i| i.enabled),
-            GicrSgi::Ispendr0 | GicrSgi::Icpendr0 => irqs.bits(cpu, 0, |i| i.pending()),
-            GicrSgi::Isactiver0 | GicrSgi::Icactiver0 => irqs.bits(cpu, 0, |i| i.active),
+            GicrSgi::Bits(reg) => irqs.read_bitreg(cpu, reg, 0),
             GicrSgi::Ipriorityr => {
                 return Ok(regs::read_bytes(hit.at, size, |id| {
-                    irqs.get(cpu, id as u32).map_or(0, |i| i.priority)
+                    irqs.priority(cpu, id as u32)
                 }))
             }
             GicrSgi::Icfgr => irqs.icfgr(cpu, hit.word()),
@@ -160,23 +157,9 @@ impl GicV3State {
         let hit = regs::decode(GICR_SGI_MAP, offset, size, true)?;
         let irqs = &mut self.irqs;
         match hit.reg {
-            GicrSgi::Igroupr0 => {
-                for i in 0..32 {
-                    if let Some(irq) = irqs.get_mut(cpu, i) {
-                        irq.group1 = v & 1 << i != 0;
-                    }
-                }
-            }
-            GicrSgi::Isenabler0 => irqs.for_bits(cpu, 0, v, |i| i.enabled = true),
-            GicrSgi::Icenabler0 => irqs.for_bits(cpu, 0, v, |i| i.enabled = false),
-            GicrSgi::Ispendr0 => irqs.for_bits(cpu, 0, v, |i| i.latch = true),
-            GicrSgi::Icpendr0 => irqs.for_bits(cpu, 0, v, |i| i.latch = false),
-            GicrSgi::Isactiver0 => irqs.for_bits(cpu, 0, v, |i| i.active = true),
-            GicrSgi::Icactiver0 => irqs.for_bits(cpu, 0, v, |i| i.active = false),
+            GicrSgi::Bits(reg) => irqs.write_bitreg(cpu, reg, 0, v),
             GicrSgi::Ipriorityr => regs::write_bytes(hit.at, size, v.into(), |id, b| {
-                if let Some(irq) = irqs.get_mut(cpu, id as u32) {
-                    irq.priority = b & PRIORITY.mask();
-                }
+                irqs.set_priority(cpu, id as u32, b & PRIORITY.mask())
             }),
             // GICR_ICFGR0: SGIs are always edge-triggered, the register read-only.
             // GICR_ICFGR1 configures PPIs (programmable, as QEMU).

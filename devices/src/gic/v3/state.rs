@@ -9,7 +9,7 @@ use super::defs::*;
 use crate::gic::irq::{Hppi, Irqs};
 use crate::gic::priority::{CpuPriority, Model as PriorityModel};
 use crate::gic::shared::Model;
-use crate::gic::{INTID_SPURIOUS, NUM_IRQS, PPI_BASE, PPI_COUNT, SPI_BASE};
+use crate::gic::{INTID_SPURIOUS, NUM_IRQS, SPI_BASE};
 
 /// QEMU's GICv3 CPU interface implements five priority bits (ICC_CTLR_EL1.PRIbits = 4).
 pub const PRIORITY: PriorityModel = PriorityModel { bits: 5 };
@@ -110,20 +110,6 @@ impl GicV3State {
         (self.ctlr & cpu_groups) as u8
     }
 
-    /// Drives PPI `ppi` (INTID 16 + `ppi`) of `cpu`; false when nothing changed.
-    pub fn set_ppi(&mut self, cpu: usize, ppi: u32, level: bool) -> bool {
-        if ppi >= PPI_COUNT {
-            return false;
-        }
-        match self.irqs.get_mut(cpu, PPI_BASE + ppi) {
-            Some(irq) if irq.level != level => {
-                irq.drive(level);
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// A write of ICC_SGI1R_EL1 (`group1`) or ICC_SGI0R_EL1 by `cpu`: SGI INTID becomes
     /// pending on every CPU but the writer if IRM is set, else on each CPU of affinity
     /// Aff3.Aff2.Aff1 whose Aff0 is RS × 16 + a set bit of TargetList. A target takes it
@@ -167,10 +153,7 @@ impl GicV3State {
             Some(h) if h.group1 == group1 && c.prio.preempts(&h) => h,
             _ => return INTID_SPURIOUS.into(),
         };
-        if let Some(irq) = self.irqs.get_mut(cpu, h.id) {
-            irq.active = true;
-            irq.latch = false;
-        }
+        self.irqs.acknowledge(cpu, h.id);
         self.cpus[cpu].prio.activate(h.priority, h.group1);
         h.id.into()
     }
@@ -202,7 +185,7 @@ impl GicV3State {
         }
         c.prio.drop_priority(group1);
         if !c.eoi_mode {
-            self.set_active(cpu, id, false);
+            self.irqs.set_active(cpu, id, false);
         }
     }
 
@@ -211,13 +194,8 @@ impl GicV3State {
     /// `tests::eoimode_splits_drop_and_deactivation`.
     pub(super) fn deactivate(&mut self, cpu: usize, value: u64) {
         if self.cpus[cpu].eoi_mode {
-            self.set_active(cpu, (value & ICC_INTID_MASK) as u32, false);
-        }
-    }
-
-    fn set_active(&mut self, cpu: usize, id: u32, active: bool) {
-        if let Some(irq) = self.irqs.get_mut(cpu, id) {
-            irq.active = active;
+            self.irqs
+                .set_active(cpu, (value & ICC_INTID_MASK) as u32, false);
         }
     }
 
@@ -252,14 +230,8 @@ impl Model for GicV3State {
         self.cpus.len()
     }
 
-    fn set_spi(&mut self, spi: u32, level: bool) -> bool {
-        match self.irqs.get_mut(0, SPI_BASE.saturating_add(spi)) {
-            Some(irq) if irq.level != level => {
-                irq.drive(level);
-                true
-            }
-            _ => false,
-        }
+    fn irqs_mut(&mut self) -> &mut Irqs {
+        &mut self.irqs
     }
 }
 
