@@ -5,7 +5,10 @@
 //!
 //! The script is a list of named steps; each step's output is asserted on for armvirt and
 //! compared with QEMU's where the two machines must agree (breakpoint locations, source
-//! lines, backtraces, disassembly, stepping, the kernel's own helpers).
+//! lines, backtraces, disassembly, stepping, the kernel's own helpers). The guest loads the
+//! debug kernel's two modules before its shell comes up, for `lx-lsmod` and `lx-symbols`.
+//! One session on one vCPU covers the issue's list but watchpoints and threads, which a
+//! second session on two vCPUs covers.
 //!
 //! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs in
 //! $ARMVIRT_CACHE (default ~/.cache/armvirt). The QEMU run uses fixtures/qemu-boot.sh.
@@ -726,9 +729,9 @@ fn kernel_session_as_under_qemu() {
     );
 }
 
-/// The session's steps that wait for the stub's watchpoints and threads (other branches
-/// of issue #4): a write watchpoint on jiffies, stopping after the timer interrupt's
-/// write with the old and new values; one thread per vCPU once the secondary is up.
+/// The session's steps on two vCPUs: a write watchpoint on jiffies, stopping after the
+/// timer interrupt's write with the old and new values; one thread per vCPU once the
+/// secondary is up, and `thread 2` acting on the second vCPU.
 const WATCH_AND_THREADS: &[Step] = &[
     step("connect", &["target extended-remote :{port}"]),
     step("hbreak", &["hbreak rest_init", "continue", "delete"]),
@@ -741,33 +744,37 @@ const WATCH_AND_THREADS: &[Step] = &[
     step("detach", &["detach"]),
 ];
 
-/// Enable once watchpoints and threads are merged: then move these steps into SESSION
-/// (on 2 vCPUs) and delete this test.
 #[test]
-#[ignore = "needs the stub's watchpoints and threads (issue #4, other branches)"]
-fn watchpoints_and_threads_as_under_qemu() {
+fn watchpoints_and_threads_on_two_vcpus_as_under_qemu() {
     let mut runs = Vec::new();
     for emu in [Emulator::Armvirt, Emulator::Qemu] {
         let r = run(emu, 2, WATCH_AND_THREADS, RECONNECT);
         let s = &r.session;
+        s.expect("hbreak", &["Thread 1 hit Breakpoint 1, rest_init () at "]);
         s.expect(
             "watch",
             &[
                 "Hardware watchpoint 2: jiffies",
-                "Hardware watchpoint 2: jiffies",
+                "Thread 1 hit Hardware watchpoint 2: jiffies",
                 "Old value = ",
                 "New value = ",
+                "do_timer (ticks=",
             ],
         );
+        // Named as QEMU names its vCPUs.
         s.expect(
             "threads",
             &[
-                "* 1    Thread 1",
-                "  2    Thread ",
-                "[Switching to thread 2 (Thread ",
+                "* 1    Thread 1.1 (CPU#0 [",
+                "  2    Thread 1.2 (CPU#1 [",
+                "[Switching to thread 2 (Thread 1.2)]",
                 "#0  ",
+                "$1 = 2",
             ],
         );
+        s.expect("detach", &["[Inferior 1 (process 1) detached]"]);
+        r.reconnect
+            .expect("kill", &["[Inferior 1 (process 1) killed]"]);
         runs.push(r);
     }
     // The timer tick adds to jiffies (one tick, or those an idle CPU missed: NO_HZ_IDLE).
@@ -786,4 +793,20 @@ fn watchpoints_and_threads_as_under_qemu() {
             r.session.get("watch")
         );
     }
+    // Where the watchpoint stopped is the same on both; jiffies' value is not (QEMU's
+    // virtual time follows the host's clock).
+    let place = |r: &Run| -> Vec<String> {
+        r.session
+            .get("watch")
+            .lines()
+            .filter(|l| !l.contains(" value = "))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        place(&runs[0]),
+        place(&runs[1]),
+        "step watch: armvirt (left) and QEMU (right) differ"
+    );
+    assert_eq!(runs[0].guest_status, Some(0), "{}", runs[0].console);
 }
