@@ -287,8 +287,9 @@ fn gdb(port: u16, steps: &[Step], cwd: &Path, out: File) -> Proc {
     Proc::spawn(cmd)
 }
 
-/// The session up to the kernel's helpers, ending in a detach. The guest runs to the
-/// shell during `ctrl-c`'s `continue`, where the test sends gdb a SIGINT (Ctrl-C).
+/// The session on one vCPU, from reset to the kernel's helpers on the booted
+/// system, ending in a detach. The guest runs to the shell during `ctrl-c`'s `continue`,
+/// where the test sends gdb a SIGINT (Ctrl-C at gdb's prompt).
 const SESSION: &[Step] = &[
     step("connect", &["target extended-remote :{port}"]),
     step(
