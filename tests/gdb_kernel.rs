@@ -324,10 +324,17 @@ const SESSION: &[Step] = &[
         ],
     ),
     step("hbreak", &["hbreak rest_init", "continue", "bt"]),
-    // QEMU names SCTLR_EL1 "SCTLR" (its cpreg name): print both, one is void.
+    // QEMU names SCTLR_EL1 "SCTLR" (its cpreg name): print both, one is void. QEMU has
+    // no CurrentEL or DAIF (void there).
     step(
         "sysregs",
-        &["p/x $SCTLR_EL1", "p/x $SCTLR", "p/x $TTBR1_EL1"],
+        &[
+            "p/x $SCTLR_EL1",
+            "p/x $SCTLR",
+            "p/x $TTBR1_EL1",
+            "p/x $CurrentEL",
+            "p/x $DAIF",
+        ],
     ),
     step(
         "set-register",
@@ -594,13 +601,17 @@ fn check_armvirt(r: &Run) {
         ],
     );
     // The MMU is on by now (SCTLR_EL1.M) and TTBR1_EL1 holds swapper_pg_dir.
-    s.expect("sysregs", &["$5 = 0x", "$6 = void", "$7 = 0x"]);
+    // At EL1, with interrupts unmasked by start_kernel (local_irq_enable).
+    s.expect(
+        "sysregs",
+        &["$5 = 0x", "$6 = void", "$7 = 0x", "$8 = 0x4", "$9 = 0x0"],
+    );
     let sctlr = value(s.get("sysregs"), 0);
     assert!(
         u64::from_str_radix(sctlr.trim_start_matches("0x"), 16).is_ok_and(|v| v & 1 == 1),
         "SCTLR_EL1.M is clear at rest_init: {sctlr}"
     );
-    s.expect("set-register", &["$8 = 1", "$9 = 0x1234"]);
+    s.expect("set-register", &["$10 = 1", "$11 = 0x1234"]);
     s.expect(
         "syscall",
         &[
@@ -608,10 +619,10 @@ fn check_armvirt(r: &Run) {
             "#0  __arm64_sys_write (",
             " in el0_svc (",
             " in el0t_64_sync () at ",
-            "$10 = \"init\"",
+            "$12 = \"init\"",
             ":\t\"armvirt-init: userspace up\\n\"",
             "Run till exit from #0  __arm64_sys_write (",
-            "Value returned is $11 = 27",
+            "Value returned is $13 = 27",
         ],
     );
     s.expect(

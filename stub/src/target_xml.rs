@@ -1,8 +1,11 @@
 //! `qXfer:features:read`: gdbstub_arch's AArch64 target description with its system
 //! register feature cut down to the registers armvirt models, so `info registers` lists
-//! what it can show instead of 872 `<unavailable>` lines.
+//! what it can show instead of 872 `<unavailable>` lines; and extended by the modelled
+//! registers its list lacks (the PSTATE views NZCV, DAIF, CurrentEL, SPSel, ...), so
+//! `p $CurrentEL` works as the issue's session expects.
 
 use crate::target::DebugTarget;
+use armvirt_cpu::sysreg;
 use armvirt_machine::Machine;
 use gdbstub::arch::Arch;
 use gdbstub::target::ext::target_description_xml_override::TargetDescriptionXmlOverride;
@@ -10,25 +13,50 @@ use gdbstub::target::TargetResult;
 use gdbstub_arch::aarch64::AArch64;
 use std::sync::OnceLock;
 
+/// gdbstub_arch's system register feature.
+const SYSREG_FEATURE: &str = "org.rust.gdb.arm.sys.regs";
+
 /// The description: every line of gdbstub_arch's, less the system registers (the lines
-/// with `group="system"`) whose `regnum` (their MRS encoding) armvirt does not model.
+/// with `group="system"`) whose `regnum` (their MRS encoding) armvirt does not model,
+/// plus the readable ones armvirt models that gdbstub_arch does not list, at the end of
+/// its system register feature (gdbstub_arch reads any such regnum as that encoding).
 fn description() -> &'static str {
     static XML: OnceLock<String> = OnceLock::new();
     XML.get_or_init(|| {
         let full = AArch64::target_description_xml().unwrap_or_default();
-        full.lines()
-            .filter(|line| !line.contains("group=\"system\"") || modelled(line))
-            .collect::<Vec<_>>()
-            .join("\n")
+        let listed: Vec<u16> = full.lines().filter_map(regnum).collect();
+        let extra: Vec<String> = sysreg::SYSREGS
+            .iter()
+            .filter(|r| r.read.is_some() && !listed.contains(&r.enc))
+            .map(|r| {
+                format!(
+                    "  <reg name=\"{}\" bitsize=\"64\" regnum=\"{}\" group=\"system\"/>",
+                    r.name, r.enc
+                )
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut in_sysregs = false;
+        for line in full.lines() {
+            if line.contains(SYSREG_FEATURE) {
+                in_sysregs = true;
+            }
+            if in_sysregs && line.trim() == "</feature>" {
+                out.extend(extra.iter().map(String::as_str));
+                in_sysregs = false;
+            }
+            if !line.contains("group=\"system\"") || regnum(line).is_some_and(Machine::has_sysreg) {
+                out.push(line);
+            }
+        }
+        out.join("\n")
     })
 }
 
-fn modelled(line: &str) -> bool {
-    let Some(rest) = line.split("regnum=\"").nth(1) else {
-        return false;
-    };
-    let number = rest.split('"').next().unwrap_or("");
-    number.parse::<u16>().is_ok_and(Machine::has_sysreg)
+/// The `regnum` of a `<reg>` line.
+fn regnum(line: &str) -> Option<u16> {
+    let rest = line.split("regnum=\"").nth(1)?;
+    rest.split('"').next()?.parse().ok()
 }
 
 impl TargetDescriptionXmlOverride for DebugTarget<'_> {
