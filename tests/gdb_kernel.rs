@@ -354,6 +354,15 @@ const SESSION: &[Step] = &[
             "delete",
         ],
     ),
+    // Still in the kernel after the syscall: SP_EL1 is the live stack pointer, SP_EL0
+    // holds `current` (arch/arm64/include/asm/current.h). QEMU shows a stale SP_EL1.
+    step(
+        "banked-sp",
+        &[
+            "p $SP_EL1 == $sp",
+            "p ((struct task_struct *)$SP_EL0)->comm",
+        ],
+    ),
     step("ctrl-c", &["continue"]),
     step("lx-version", &["lx-version"]),
     step("lx-cmdline", &["lx-cmdline"]),
@@ -625,6 +634,7 @@ fn check_armvirt(r: &Run) {
             "Value returned is $13 = 27",
         ],
     );
+    s.expect("banked-sp", &["$14 = 1", "$15 = \"init\""]);
     s.expect(
         "ctrl-c",
         &["Program received signal SIGINT, Interrupt.", ") at "],

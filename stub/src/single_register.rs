@@ -10,6 +10,11 @@ use gdbstub::target::ext::base::single_register_access::SingleRegisterAccess;
 use gdbstub::target::{TargetError, TargetResult};
 use gdbstub_arch::aarch64::reg::id::AArch64RegId;
 
+/// SP_EL1's encoding (op0 3, op1 4, CRn 4, CRm 1, op2 0): MRS reaches it from EL2 only, so
+/// the CPU's table lacks it, but a kernel debugger wants EL1's stack pointer while the
+/// vCPU is at EL0 (where `sp` is SP_EL0).
+pub(crate) const SP_EL1: u16 = 0xe208;
+
 impl SingleRegisterAccess<Tid> for DebugTarget<'_> {
     fn read_register(
         &mut self,
@@ -25,6 +30,7 @@ impl SingleRegisterAccess<Tid> for DebugTarget<'_> {
             AArch64RegId::Pc => s.pc as u128,
             AArch64RegId::Pstate => self.machine.pstate(n) as u128,
             AArch64RegId::V(i @ 0..=31) => s.v[i as usize],
+            AArch64RegId::System(SP_EL1) => s.sp_el(1) as u128,
             AArch64RegId::System(enc) => match self.machine.read_sysreg(n, enc) {
                 Some(v) => v as u128,
                 None => return Err(TargetError::NonFatal),
@@ -49,6 +55,10 @@ impl SingleRegisterAccess<Tid> for DebugTarget<'_> {
         let n = self.select(tid)?;
         match reg {
             AArch64RegId::Pstate => return set_pstate(self.machine, n, value as u64),
+            AArch64RegId::System(SP_EL1) => {
+                self.machine.regs_mut(n).set_sp_el(1, value as u64);
+                return Ok(());
+            }
             AArch64RegId::System(enc) => {
                 return self
                     .machine

@@ -2,7 +2,7 @@
 //! register feature cut down to the registers armvirt models, so `info registers` lists
 //! what it can show instead of 872 `<unavailable>` lines; and extended by the modelled
 //! registers its list lacks (the PSTATE views NZCV, DAIF, CurrentEL, SPSel, ...), so
-//! `p $CurrentEL` works as the session expects.
+//! `p $CurrentEL` works as the session expects; SP_EL1 is shown too.
 
 use crate::target::DebugTarget;
 use armvirt_cpu::sysreg;
@@ -45,12 +45,17 @@ fn description() -> &'static str {
                 out.extend(extra.iter().map(String::as_str));
                 in_sysregs = false;
             }
-            if !line.contains("group=\"system\"") || regnum(line).is_some_and(Machine::has_sysreg) {
+            if !line.contains("group=\"system\"") || regnum(line).is_some_and(shown) {
                 out.push(line);
             }
         }
         out.join("\n")
     })
+}
+
+/// Whether gdb gets system register `enc`: a modelled one, or SP_EL1.
+fn shown(enc: u16) -> bool {
+    Machine::has_sysreg(enc) || enc == crate::single_register::SP_EL1
 }
 
 /// The `regnum` of a `<reg>` line.
