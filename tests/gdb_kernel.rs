@@ -340,6 +340,24 @@ const SESSION: &[Step] = &[
         "set-register",
         &["set $x0 = 1", "p $x0", "set $x0 = 0x1234", "p/x $x0"],
     ),
+    // Stepping where interrupts are unmasked (kernel_init runs with the timer ticking):
+    // steps do not wander into the IRQ vector, `next` and `finish` land where QEMU's do.
+    step(
+        "irqs-on",
+        &[
+            "break kernel_init",
+            "continue",
+            "next",
+            "next",
+            "stepi 20",
+            "info symbol $pc",
+            "next",
+            "step",
+            "bt 1",
+            "python gdb.execute('finish', True)",
+            "delete",
+        ],
+    ),
     // init's first write(2): a backtrace from EL0's SVC, a user address read through
     // TTBR0_EL1, the kernel's helpers on the current task, and the return value.
     step(
@@ -501,6 +519,17 @@ fn registers(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `text` with the digits after each `key` dropped.
+fn without_number_after(text: &str, key: &str) -> String {
+    let mut parts = text.split(key);
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        out.push_str(key);
+        out.push_str(part.trim_start_matches(|c: char| c.is_ascii_digit()));
+    }
+    out
+}
+
 /// The `n`th value a step printed that is not void (a register the machine lacks).
 fn value(text: &str, n: usize) -> String {
     text.lines()
@@ -624,7 +653,7 @@ fn check_armvirt(r: &Run) {
     s.expect(
         "syscall",
         &[
-            "Breakpoint 4, __arm64_sys_write (regs=0x",
+            "Breakpoint 5, __arm64_sys_write (regs=0x",
             "#0  __arm64_sys_write (",
             " in el0_svc (",
             " in el0t_64_sync () at ",
@@ -633,6 +662,19 @@ fn check_armvirt(r: &Run) {
             "Run till exit from #0  __arm64_sys_write (",
             "Value returned is $13 = 27",
         ],
+    );
+    s.expect(
+        "irqs-on",
+        &[
+            "Breakpoint 4, kernel_init (",
+            "in section .text",
+            "Run till exit from #0  ",
+        ],
+    );
+    assert!(
+        !s.get("irqs-on").contains("el1h_64_irq"),
+        "a step went into the IRQ vector:\n{}",
+        s.get("irqs-on")
     );
     s.expect("banked-sp", &["$14 = 1", "$15 = \"init\""]);
     s.expect(
@@ -714,6 +756,12 @@ fn compare(a: &Run, q: &Run) {
         "info registers at start_kernel: armvirt (left) and QEMU (right) differ"
     );
     // The same system registers under their two names.
+    // The clock's reading in timekeeping's arguments is the machines' own.
+    assert_eq!(
+        without_number_after(a.session.get("irqs-on"), "delta="),
+        without_number_after(q.session.get("irqs-on"), "delta="),
+        "step irqs-on: armvirt (left) and QEMU (right) differ"
+    );
     // The string write(2) got sits at a user address that differs (user-space ASLR).
     let kernel_side = |t: &str| -> Vec<String> {
         t.lines()
