@@ -677,10 +677,8 @@ fn check_armvirt(r: &Run) {
         s.get("irqs-on")
     );
     s.expect("banked-sp", &["$14 = 1", "$15 = \"init\""]);
-    s.expect(
-        "ctrl-c",
-        &["Program received signal SIGINT, Interrupt.", ") at "],
-    );
+    // Where it stops is wherever the kernel (or, rarely, the shell) was.
+    s.expect("ctrl-c", &["Program received signal SIGINT, Interrupt."]);
     s.expect("lx-version", &["Linux version 6.1.", "-armvirt-debug"]);
     s.expect("lx-cmdline", &[&append()]);
     s.expect("lx-ps", &["TASK", "PID", "COMM", "swapper/0", "init", "sh"]);
@@ -700,7 +698,8 @@ fn check_armvirt(r: &Run) {
         ],
     );
     s.expect("detach", &["[Inferior 1 (process 1) detached]"]);
-    r.reconnect.expect("connect", &[") at "]);
+    r.reconnect
+        .expect("lx-version", &["Linux version 6.1.", "-armvirt-debug"]);
     r.reconnect
         .expect("kill", &["[Inferior 1 (process 1) killed]"]);
     assert!(
