@@ -460,7 +460,8 @@ fn run(emu: Emulator, smp: u32, session: &[Step], reconnect: &[Step]) -> Run {
             }
             _ => {}
         }
-        std::thread::sleep(Duration::from_millis(10));
+        // Fine enough to time Ctrl-C in milliseconds.
+        std::thread::sleep(Duration::from_millis(2));
     }
     g.wait(5);
     let session = Transcript::parse(out.text());
