@@ -28,9 +28,10 @@ enum Socket {
 pub struct Conn {
     socket: Socket,
     out: Vec<u8>,
-    input: Vec<u8>,
-    /// The unread part of `input` is `input[next..]`.
+    input: Box<[u8]>,
+    /// The unread part of `input` is `input[next..end]`.
     next: usize,
+    end: usize,
     nonblocking: bool,
 }
 
@@ -153,8 +154,9 @@ impl Conn {
         Conn {
             socket,
             out: Vec::new(),
-            input: Vec::with_capacity(READ_CHUNK),
+            input: vec![0; READ_CHUNK].into_boxed_slice(),
             next: 0,
+            end: 0,
             nonblocking: false,
         }
     }
@@ -186,20 +188,19 @@ impl Conn {
     /// Reads more input if none is buffered; false when `wait` is off and nothing came.
     /// The other end hanging up is an error (gdbstub ends the session on it).
     fn fill(&mut self, wait: bool) -> io::Result<bool> {
-        if self.next < self.input.len() {
+        if self.next < self.end {
             return Ok(true);
         }
         // Whatever gdb is to answer must be out before waiting for its answer.
         self.send()?;
         self.mode(!wait)?;
-        self.input.resize(READ_CHUNK, 0);
         let got = match Read::read(&mut self.socket, &mut self.input) {
             Ok(0) => Err(io::Error::from(ErrorKind::UnexpectedEof)),
             Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(0),
             other => other,
         };
-        self.input.truncate(*got.as_ref().unwrap_or(&0));
         self.next = 0;
+        self.end = *got.as_ref().unwrap_or(&0);
         Ok(got? > 0)
     }
 }
