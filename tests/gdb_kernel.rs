@@ -367,6 +367,9 @@ const SESSION: &[Step] = &[
             "continue",
             "bt",
             "p $lx_current().comm",
+            // The SVC's syndrome (EC 0x15, AArch64 SVC; imm16 0) and where it came from.
+            "p/x $ESR_EL1",
+            "p $SPSR_EL1 & 0xf",
             "x/s ((struct pt_regs *)$x0)->regs[1]",
             "python gdb.execute('finish', True)",
             "delete",
@@ -691,9 +694,12 @@ fn check_armvirt(r: &Run) {
             " in el0_svc (",
             " in el0t_64_sync () at ",
             "$12 = \"init\"",
+            "$13 = 0x56000000",
+            // EL0t.
+            "$14 = 0",
             ":\t\"armvirt-init: userspace up\\n\"",
             "Run till exit from #0  __arm64_sys_write (",
-            "Value returned is $13 = 27",
+            "Value returned is $15 = 27",
         ],
     );
     s.expect(
@@ -709,7 +715,7 @@ fn check_armvirt(r: &Run) {
         "a step went into the IRQ vector:\n{}",
         s.get("irqs-on")
     );
-    s.expect("banked-sp", &["$14 = 1", "$15 = \"init\""]);
+    s.expect("banked-sp", &["$16 = 1", "$17 = \"init\""]);
     // Where it stops is wherever the kernel (or, rarely, the shell) was.
     s.expect("ctrl-c", &["Program received signal SIGINT, Interrupt."]);
     s.expect("lx-version", &["Linux version 6.1.", "-armvirt-debug"]);
