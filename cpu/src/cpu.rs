@@ -24,8 +24,11 @@ pub struct Cpu {
     pub lines: Arc<IrqLines>,
     /// The EL1 physical and virtual timers.
     pub timers: Timers,
-    /// The event register of WFE/SEV (Arm ARM D1.16.1).
+    /// The event register of WFE/SEV (Arm ARM D1.16.1; `event.rs`): what SEVL and an
+    /// exception return set here; SEV and cleared monitors arrive through `Monitors`.
     pub event: bool,
+    /// The counter value up to which event stream ticks are in `event` (`event.rs`).
+    pub stream_seen: u64,
     /// Cached stage 1 translations (see `mmu/tlb.rs`).
     pub tlb: Tlb,
     /// System registers the machine adds (the GICv3 CPU interface), if any.
@@ -48,6 +51,7 @@ impl Cpu {
             lines: IrqLines::new(),
             timers: Timers::default(),
             event: false,
+            stream_seen: 0,
             tlb: Tlb::new(),
             sysreg_ext: None,
             breakpoints: Default::default(),
@@ -64,6 +68,7 @@ impl Cpu {
         self.sys = SysRegs::reset(aff);
         self.timers = Timers::default();
         self.event = false;
+        self.stream_seen = self.counter();
         self.tlb = Tlb::new();
     }
 }

@@ -39,6 +39,9 @@ pub enum Exit {
     Smc(u16),
     /// WFI: the vCPU waits for an interrupt. The PC is already past the WFI.
     Wfi,
+    /// WFE with the event register clear: the vCPU waits for an event or a WFE wake-up
+    /// interrupt (`event.rs`). The PC is already past the WFE.
+    Wfe,
     /// The PC reached a debugger breakpoint; the instruction there has not run.
     Breakpoint,
     /// An access hit a debugger watchpoint (`watch.rs`; the hit is

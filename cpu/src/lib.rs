@@ -9,6 +9,7 @@ pub mod bus;
 pub mod code_cache;
 pub mod cpu;
 pub mod decode;
+pub mod event;
 pub mod exception;
 pub mod exec;
 pub mod fp;

@@ -4,6 +4,12 @@
 //! Reservation Granule, CTR_EL0.ERG = 4). Any store to a reserved granule, by any vCPU or by
 //! the reserving one, clears the reservation: that is what makes another vCPU's STXR fail,
 //! and the architecture permits it for the local monitor too.
+//!
+//! A reservation cleared by a store also sends its vCPU an event (Arm ARM D1.16.1: the
+//! clearing of the global monitor sets the PE's event register), which is what wakes a
+//! `LDAXR; WFE` spin. SEV's broadcast rides along: the monitors are the machine-wide state
+//! every vCPU's instructions already reach. A vCPU folds its signal into its own event
+//! register (`event.rs`) when it next looks.
 
 /// log2 of the reservation granule in bytes.
 pub const ERG_SHIFT: u32 = 6;
@@ -14,6 +20,8 @@ pub struct Monitors {
     reserved: Vec<Option<u64>>,
     /// How many reservations are held; zero skips the check on every store.
     armed: usize,
+    /// Events sent to each vCPU that it has not folded into its event register yet.
+    signalled: Vec<bool>,
 }
 
 impl Monitors {
@@ -21,6 +29,7 @@ impl Monitors {
         Monitors {
             reserved: vec![None; cpus],
             armed: 0,
+            signalled: vec![false; cpus],
         }
     }
 
@@ -60,12 +69,40 @@ impl Monitors {
         }
         let first = pa >> ERG_SHIFT;
         let last = (pa + len.max(1) - 1) >> ERG_SHIFT;
-        for slot in self.reserved.iter_mut() {
+        for (cpu, slot) in self.reserved.iter_mut().enumerate() {
             if matches!(*slot, Some(g) if g >= first && g <= last) {
                 *slot = None;
                 self.armed -= 1;
+                Self::flag(&mut self.signalled, cpu);
             }
         }
+    }
+
+    fn flag(signalled: &mut Vec<bool>, cpu: usize) {
+        if cpu >= signalled.len() {
+            signalled.resize(cpu + 1, false);
+        }
+        signalled[cpu] = true;
+    }
+
+    /// SEV: an event for every vCPU, the sender included (Arm ARM D1.16.1).
+    pub fn signal_all(&mut self) {
+        let n = self.signalled.len().max(self.reserved.len());
+        self.signalled.clear();
+        self.signalled.resize(n, true);
+    }
+
+    /// Whether an event was sent to `cpu` since it last took one.
+    pub fn signalled(&self, cpu: usize) -> bool {
+        self.signalled.get(cpu).copied().unwrap_or(false)
+    }
+
+    /// Takes the event sent to `cpu`, if any.
+    pub fn take_signal(&mut self, cpu: usize) -> bool {
+        self.signalled
+            .get_mut(cpu)
+            .map(std::mem::take)
+            .unwrap_or(false)
     }
 }
 
@@ -93,5 +130,30 @@ mod tests {
         m.clear(0);
         assert!(!m.holds(0, 0x200));
         m.note_write(0x200, 8); // nothing armed: no effect, no underflow
+        assert!(!m.signalled(0));
+    }
+
+    #[test]
+    fn a_cleared_reservation_signals_its_vcpu_once() {
+        let mut m = Monitors::new(2);
+        m.mark(1, 0x4000_1000);
+        m.note_write(0x4000_2000, 8); // elsewhere: no event
+        assert!(!m.signalled(1));
+        m.note_write(0x4000_1010, 4);
+        assert!(m.signalled(1) && !m.signalled(0));
+        assert!(m.take_signal(1));
+        assert!(!m.take_signal(1));
+        // CLREX and a completed STXR are the vCPU's own doing: no event.
+        m.mark(1, 0x4000_1000);
+        m.clear(1);
+        assert!(!m.signalled(1));
+    }
+
+    #[test]
+    fn sev_signals_every_vcpu() {
+        let mut m = Monitors::new(3);
+        m.signal_all();
+        assert!((0..3).all(|c| m.take_signal(c)));
+        assert!(!m.signalled(0));
     }
 }

@@ -308,7 +308,7 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "TTBR1_EL1"   (3, 0, 2, 0, 1) @1 r: field!(ttbr1_el1), w: Cpu::set_ttbr1_el1;
     "MAIR_EL1"    (3, 0, 10, 2, 0) @1 r: field!(mair_el1), w: Cpu::set_mair_el1;
     "AMAIR_EL1"   (3, 0, 10, 3, 0) @1 r: field!(amair_el1), w: set_field!(amair_el1);
-    "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: |c, v| c.sys.cntkctl_el1 = v & CNTKCTL_MASK;
+    "CNTKCTL_EL1" (3, 0, 14, 1, 0) @1 r: field!(cntkctl_el1), w: Cpu::set_cntkctl_el1;
 
     // ── Generic timer (D11; timer.rs). EL0 access is gated by CNTKCTL_EL1 in system.rs ───
     "CNTFRQ_EL0"  (3, 3, 14, 0, 0) @0 r: konst!(crate::timer::CNTFRQ_HZ);

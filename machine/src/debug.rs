@@ -152,7 +152,7 @@ impl Machine {
     /// What vCPU `n` is doing.
     pub fn vcpu_state(&self, n: usize) -> VcpuState {
         let v = &self.vcpus[n];
-        match (v.power, v.waiting) {
+        match (v.power, v.waiting()) {
             (Power::Off, _) => VcpuState::Off,
             (Power::On, true) => VcpuState::Halted,
             (Power::On, false) => VcpuState::Running,
@@ -303,7 +303,7 @@ impl Machine {
     /// effect, except on the instruction the vCPU already stopped at for one. A vCPU that
     /// is off or waiting does not move.
     pub fn debug_step(&mut self, n: usize, irqs: bool) -> DebugStep {
-        if !self.vcpus[n].runnable() {
+        if !self.runnable(n) {
             return DebugStep::Done;
         }
         match self.slice(n, Slice::Step { irqs }) {

@@ -4,7 +4,7 @@
 //! Function IDs arrive in W0/X0 with arguments in X1–X3; the result goes to X0.
 //! The version reported is 1.1, as QEMU 7.2's virt reports it to Linux ("PSCIv1.1 detected").
 
-use crate::vcpu::{Power, Vcpu};
+use crate::vcpu::{Power, Vcpu, Wait};
 
 pub const PSCI_VERSION: u32 = 0x8400_0000;
 pub const CPU_SUSPEND_32: u32 = 0x8400_0001;
@@ -99,7 +99,7 @@ fn cpu_on(vcpus: &mut [Vcpu], target: u64, entry: u64, context: u64) -> u64 {
     v.cpu.s.pc = entry;
     v.cpu.s.x[0] = context;
     v.power = Power::On;
-    v.waiting = false;
+    v.wait = Wait::No;
     ret::SUCCESS
 }
 

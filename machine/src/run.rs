@@ -4,14 +4,17 @@
 //! Time is virtual (see `cpu/src/timer.rs`): a round of the scheduler advances the
 //! machine's clock by one quantum, each vCPU's counter reading that clock plus the
 //! instructions it has run in the round. A slice ends early at the vCPU's next timer
-//! deadline so the interrupt arrives on time. When every vCPU waits (WFI), the clock jumps
-//! to the earliest deadline instead of spinning; only console input is waited for in host
+//! deadline so the interrupt arrives on time. A vCPU in WFI waits for an interrupt; one in
+//! WFE with its event register clear waits for an event, a WFE wake-up interrupt or the
+//! timer event stream's next tick (`cpu/src/event.rs`): a waiting vCPU gives up its
+//! slices instead of spinning through them. When every vCPU waits, the clock jumps to the
+//! earliest timer deadline or event stream tick; only console input is waited for in host
 //! time. Firmware calls (PSCI over HVC) are serviced between slices.
 
 use crate::console::ConsoleInput;
 use crate::machine::Machine;
 use crate::psci::{self, Outcome};
-use crate::vcpu::Power;
+use crate::vcpu::{Power, Vcpu, Wait};
 use armvirt_cpu::exception::Exception;
 use armvirt_cpu::{Exit, Mem, WatchHit};
 use std::fmt;
@@ -41,7 +44,7 @@ pub enum RunEnd {
 pub enum Stop {
     /// Every vCPU is off and nothing can turn one on.
     AllOff,
-    /// Every vCPU waits for an interrupt that nothing can raise.
+    /// Every vCPU waits for an interrupt or event that nothing can raise.
     Deadlock { pc: u64 },
 }
 
@@ -51,7 +54,8 @@ impl fmt::Display for Stop {
             Stop::AllOff => f.write_str("every vCPU is off (PSCI CPU_OFF) and none can wake"),
             Stop::Deadlock { pc } => write!(
                 f,
-                "every vCPU waits in WFI with no interrupt source (vCPU 0 at pc {pc:#018x})"
+                "every vCPU waits in WFI or WFE with no interrupt or event source \
+                 (vCPU 0 at pc {pc:#018x})"
             ),
         }
     }
@@ -113,7 +117,7 @@ impl Machine {
         }
         let mut ran = false;
         for i in 0..self.vcpus.len() {
-            if !self.vcpus[i].runnable() {
+            if !self.runnable(i) {
                 continue;
             }
             ran = true;
@@ -165,8 +169,11 @@ impl Machine {
     pub(crate) fn slice(&mut self, i: usize, kind: Slice) -> Exit {
         let now = self.now_ns;
         let vcpu = &mut self.vcpus[i];
-        vcpu.waiting = false;
         vcpu.cpu.clock_offset = now.wrapping_sub(vcpu.cpu.icount);
+        if let Wait::Event { .. } = vcpu.wait {
+            vcpu.cpu.end_wfe_wait(&mut self.monitors);
+        }
+        vcpu.wait = Wait::No;
         self.gic.set_current_cpu(i);
         if let Slice::Step { .. } = kind {
             // A run raises lines after each slice; a step may be the first since time moved.
@@ -217,29 +224,75 @@ impl Machine {
                 cpu.s.pc = cpu.s.pc.wrapping_sub(4);
                 cpu.take_exception(Exception::undefined());
             }
-            Exit::Wfi => self.vcpus[i].waiting = true,
+            Exit::Wfi => self.vcpus[i].wait = Wait::Interrupt,
+            Exit::Wfe => {
+                let stream_ns = self.vcpus[i].cpu.event_stream_ns();
+                self.vcpus[i].wait = Wait::Event { stream_ns };
+            }
         }
         None
     }
 
-    /// No vCPU can run: move time to the next timer deadline (true), or wait for input
+    /// Whether vCPU `i` runs this round: it is on and not waiting, or what it waits for
+    /// has come. A waiting vCPU's timers are brought up to the clock first, so a timer
+    /// interrupt wakes it while other vCPUs run.
+    pub(crate) fn runnable(&mut self, i: usize) -> bool {
+        let now = self.now_ns;
+        let v = &mut self.vcpus[i];
+        if v.power != Power::On {
+            return false;
+        }
+        if v.wait == Wait::No {
+            return true;
+        }
+        if v.cpu.next_timer_ns().is_some_and(|t| t <= now) {
+            v.cpu.clock_offset = now.wrapping_sub(v.cpu.icount);
+            self.gic.update_timer_ppis(i, v);
+        }
+        match v.wait {
+            Wait::No => true,
+            Wait::Interrupt => v.cpu.lines.any(),
+            Wait::Event { stream_ns } => {
+                stream_ns.is_some_and(|t| t <= now) || v.cpu.wfe_wakes(&self.monitors)
+            }
+        }
+    }
+
+    /// No vCPU can run: move time to the next timer deadline or event stream tick (true),
+    /// or wait for input
     /// in host time for at most `wait` (false).
     fn idle(&mut self, input: &mut ConsoleInput, wait: Duration) -> Result<bool, Stop> {
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
         }
+        let stream = |v: &Vcpu| match v.wait {
+            Wait::Event { stream_ns } => stream_ns,
+            _ => None,
+        };
+        // Deadlines already past woke nobody (`runnable` brought them in): the next one
+        // ahead is what can.
+        let now = self.now_ns;
         let next = self
             .vcpus
             .iter()
             .filter(|v| v.power == Power::On)
-            .filter_map(|v| v.cpu.next_timer_ns())
+            .flat_map(|v| [v.cpu.next_timer_ns(), stream(v)])
+            .flatten()
+            .filter(|&t| t > now)
             .min();
         if let Some(deadline) = next {
-            self.now_ns = self.now_ns.max(deadline);
+            self.now_ns = deadline;
             for (i, v) in self.vcpus.iter_mut().enumerate() {
                 v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
                 self.gic.update_timer_ppis(i, v);
             }
+            return Ok(true);
+        }
+        // Nothing ahead: a vCPU in WFE resumes (a spurious wakeup, which WFE allows)
+        // rather than the machine stopping where hardware might have gone on.
+        let in_wfe = |v: &&mut Vcpu| v.power == Power::On && matches!(v.wait, Wait::Event { .. });
+        if let Some(v) = self.vcpus.iter_mut().find(in_wfe) {
+            v.wait = Wait::No;
             return Ok(true);
         }
         // No timer armed: only console input can wake a guest now.
@@ -254,3 +307,7 @@ impl Machine {
         Ok(false)
     }
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -1,5 +1,5 @@
 //! A vCPU of the machine: the core plus what the machine tracks about it (power state as PSCI
-//! sees it, whether it waits for an interrupt).
+//! sees it, whether it waits in WFI or WFE).
 
 use crate::memmap::mpidr_affinity;
 use armvirt_cpu::Cpu;
@@ -11,11 +11,22 @@ pub enum Power {
     Off,
 }
 
+/// What a vCPU that is on waits for (`run.rs` decides when it resumes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// It runs.
+    No,
+    /// WFI: until an interrupt is pending for it, masked or not (Arm ARM D1.16.2).
+    Interrupt,
+    /// WFE: until an event, a WFE wake-up interrupt (`cpu/src/event.rs`), or the event
+    /// stream's next tick at `stream_ns` (virtual time), if the stream is on.
+    Event { stream_ns: Option<u64> },
+}
+
 pub struct Vcpu {
     pub cpu: Cpu,
     pub power: Power,
-    /// Stopped in WFI until an interrupt is pending for it.
-    pub waiting: bool,
+    pub wait: Wait,
 }
 
 impl Vcpu {
@@ -24,14 +35,13 @@ impl Vcpu {
         Vcpu {
             cpu: Cpu::new(index, mpidr_affinity(index as u32)),
             power: if index == 0 { Power::On } else { Power::Off },
-            waiting: false,
+            wait: Wait::No,
         }
     }
 
-    /// On, and not waiting in WFI unless an interrupt is pending for it (WFI wakes on
-    /// a pending interrupt even when PSTATE masks it: Arm ARM D1.16.2).
-    pub fn runnable(&self) -> bool {
-        self.power == Power::On && (!self.waiting || self.cpu.lines.any())
+    /// Stopped in WFI or WFE.
+    pub fn waiting(&self) -> bool {
+        self.wait != Wait::No
     }
 
     /// The affinity fields of MPIDR_EL1 (Aff3:Aff2:Aff1:Aff0), as PSCI target IDs name cores.

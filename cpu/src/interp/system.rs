@@ -72,8 +72,10 @@ pub fn eret(cpu: &mut Cpu, m: &mut Mem<'_>, _: Insn) -> Flow {
     if cpu.s.el == 0 {
         return super::undefined();
     }
-    // An exception return clears the local exclusive monitor (Arm ARM B2.9.5).
+    // An exception return clears the local exclusive monitor (Arm ARM B2.9.5) and sets
+    // the event register (D1.16.1).
     m.monitors.clear(cpu.index);
+    cpu.event = true;
     let (spsr, elr) = (cpu.sys.spsr_el1, cpu.sys.elr_el1);
     if cpu.s.spsr_to_pstate(spsr) {
         cpu.s.pc = elr;
@@ -88,9 +90,11 @@ pub fn eret(cpu: &mut Cpu, m: &mut Mem<'_>, _: Insn) -> Flow {
 }
 
 /// Hints (C6.2.97): NOP, YIELD, WFE, WFI, SEV, SEVL; unallocated hints execute as NOP.
-pub fn hint(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+pub fn hint(cpu: &mut Cpu, m: &mut Mem<'_>, i: Insn) -> Flow {
     const WFE: u32 = 2;
     const WFI: u32 = 3;
+    const SEV: u32 = 4;
+    const SEVL: u32 = 5;
     let op = i.bits(11, 5);
     let at_el0 = cpu.s.el == 0;
     match op {
@@ -101,11 +105,24 @@ pub fn hint(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
             cpu.s.pc = cpu.s.pc.wrapping_add(4);
             Flow::Exit(Exit::Wfi)
         }
+        // Hint_WFE: a set event register is cleared and WFE completes; only a WFE that
+        // would wait traps from EL0 (D1.16.1, C6.2.353).
+        WFE if cpu.take_event(m.monitors) => Flow::Next,
         WFE if at_el0 && cpu.sys.sctlr_el1 & SCTLR_NTWE == 0 => {
             Flow::Exception(Exception::new(ec::WFX, (1 << 24) | 1))
         }
-        // WFE may complete at any time (Arm ARM D1.16.1): with one vCPU and no event
-        // stream yet, completing at once is correct and never deadlocks.
+        WFE => {
+            cpu.s.pc = cpu.s.pc.wrapping_add(4);
+            Flow::Exit(Exit::Wfe)
+        }
+        SEV => {
+            m.monitors.signal_all();
+            Flow::Next
+        }
+        SEVL => {
+            cpu.event = true;
+            Flow::Next
+        }
         _ => Flow::Next,
     }
 }

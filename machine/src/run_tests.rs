@@ -1,0 +1,171 @@
+//! The run loop with vCPUs that wait: bare-metal code on two vCPUs where one waits in WFE
+//! for what the other does (a store to the granule it reserved, SEV), and a lone WFE that
+//! only the timer's event stream ends. A waiting vCPU must not burn its slices: its
+//! instruction count stays small however long the other one works.
+
+use super::*;
+use crate::config::Config;
+use armvirt_cpu::a64;
+use std::path::PathBuf;
+
+const MIB: u64 = 1 << 20;
+/// The Image header's size: its first instruction branches past it.
+const HEADER: u64 = 0x40;
+/// What the worker vCPU counts down before it acts: two instructions per count.
+const WORK: u64 = 50_000;
+
+/// A machine of `cpus` vCPUs booting an Image whose body is `code`; returns it and the
+/// body's address. vCPU 0 enters the body at its start; vCPU 1 (when `cpus` is 2) is on,
+/// at the body's second instruction.
+fn machine(name: &str, cpus: u32, code: &[u8]) -> (Machine, u64) {
+    let dir = std::env::temp_dir().join(format!("armvirt-run-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut image = vec![0u8; HEADER as usize];
+    image[0..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b +0x40
+    image[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes());
+    image[24..32].copy_from_slice(&0xau64.to_le_bytes());
+    image[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    image.extend_from_slice(code);
+    let path: PathBuf = dir.join("Image");
+    std::fs::write(&path, &image).unwrap();
+    let mut c = Config::new(path);
+    c.ram_size = 256 * MIB;
+    c.cpus = cpus;
+    let mut m = Machine::new(c).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let body = m.boot().entry + HEADER;
+    if cpus > 1 {
+        m.vcpus[1].power = Power::On;
+        m.vcpus[1].cpu.s.pc = body + 4;
+    }
+    (m, body)
+}
+
+fn run(m: &mut Machine) -> Result<RunEnd, Stop> {
+    m.run_with(ConsoleInput::none())
+}
+
+#[test]
+fn a_store_to_the_reserved_flag_wakes_the_vcpu_waiting_in_wfe() {
+    // Linux's __cmpwait: SEVL; WFE clears the register, then LDAXR and WFE until the
+    // flag changes. vCPU 1 works, then sets the flag with a plain store.
+    let (mut m, _) = machine(
+        "monitor",
+        2,
+        &a64!(
+            ; b >waiter
+            ; movz x3, WORK as u32
+            ; work:
+            ; subs x3, x3, 1
+            ; b.ne <work
+            ; adr x2, >flag
+            ; movz x1, 1
+            ; str x1, [x2]
+            ; park:
+            ; wfi
+            ; b <park
+            ; waiter:
+            ; adr x2, >flag
+            ; sevl
+            ; wfe
+            ; spin:
+            ; ldaxr x1, [x2]
+            ; cbnz x1, >done
+            ; wfe
+            ; b <spin
+            ; done:
+            ; movz x0, 0x0008
+            ; movk x0, 0x8400, lsl 16
+            ; hvc 0
+            ; .align 64
+            ; flag:
+            ; .u64 0
+        ),
+    );
+    assert_eq!(run(&mut m), Ok(RunEnd::PowerOff));
+    let (waiter, worker) = (m.vcpus[0].cpu.icount, m.vcpus[1].cpu.icount);
+    assert!(worker > 2 * WORK, "the worker ran {worker}");
+    assert!(waiter < 50, "the waiter spun: {waiter} instructions");
+    assert_eq!(m.vcpus[0].cpu.s.x[1], 1);
+}
+
+#[test]
+fn sev_wakes_the_vcpu_waiting_in_wfe() {
+    let (mut m, _) = machine(
+        "sev",
+        2,
+        &a64!(
+            ; b >waiter
+            ; movz x3, WORK as u32
+            ; work:
+            ; subs x3, x3, 1
+            ; b.ne <work
+            ; sev
+            ; park:
+            ; wfi
+            ; b <park
+            ; waiter:
+            ; sevl
+            ; wfe
+            ; wfe
+            ; movz x0, 0x0008
+            ; movk x0, 0x8400, lsl 16
+            ; hvc 0
+        ),
+    );
+    assert_eq!(run(&mut m), Ok(RunEnd::PowerOff));
+    let (waiter, worker) = (m.vcpus[0].cpu.icount, m.vcpus[1].cpu.icount);
+    assert_eq!(m.vcpus[1].cpu.s.x[3], 0, "the waiter woke before the SEV");
+    assert!(worker > 2 * WORK && waiter < 50, "{waiter} {worker}");
+}
+
+/// CNTKCTL_EL1 with the event stream on the 0-to-1 transition of counter bit 10: ticks
+/// at counts 1024, 3072... (Arm ARM D11.2.3).
+const EVNTEN_BIT10: u32 = (1 << 2) | (10 << 4);
+
+#[test]
+fn the_event_stream_alone_ends_a_wfe_at_its_tick() {
+    let (mut m, _) = machine(
+        "stream",
+        1,
+        &a64!(
+            ; movz x4, EVNTEN_BIT10
+            ; msr 0x4708, x4 // CNTKCTL_EL1
+            ; sevl
+            ; wfe
+            ; wfe
+            ; movz x0, 0x0008
+            ; movk x0, 0x8400, lsl 16
+            ; hvc 0
+        ),
+    );
+    assert_eq!(run(&mut m), Ok(RunEnd::PowerOff));
+    // The clock jumped to the tick: count 1024, 16 ns a count.
+    assert_eq!(m.now_ns, 1024 * 16);
+    assert!(m.vcpus[0].cpu.icount < 50);
+}
+
+#[test]
+fn a_wfe_nothing_can_wake_resumes_rather_than_stopping_the_machine() {
+    let (mut m, _) = machine(
+        "nothing",
+        1,
+        &a64!(
+            ; sevl
+            ; wfe
+            ; again:
+            ; wfe
+            ; add x5, x5, 1
+            ; b <again
+        ),
+    );
+    // No stream, no timer, no input: a WFE resumes spuriously (the architecture allows
+    // it) every other round, where a WFI would be a deadlock.
+    for _ in 0..6 {
+        assert!(matches!(
+            m.round(&mut ConsoleInput::none(), IDLE_WAIT),
+            Round::Continue
+        ));
+    }
+    assert_eq!(m.vcpus[0].cpu.s.x[5], 2);
+}
