@@ -2,7 +2,8 @@
 //! qemu-system-aarch64 (TCG) on the same machine, same kernel, same initramfs.
 //!
 //! `cargo bench --bench boot_linux` (after fixtures/install.sh). Prints wall-clock seconds
-//! for each and their ratio; asserts nothing about speed.
+//! for each and their ratio, on one vCPU and on four (where vCPUs waiting for each other
+//! in WFE show); asserts nothing about speed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,22 +40,28 @@ fn main() {
         "run fixtures/install.sh first"
     );
 
-    let mut armvirt = Command::new(env!("CARGO_BIN_EXE_armvirt"));
-    armvirt
-        .arg("--kernel")
-        .arg(&kernel)
-        .arg("--initrd")
-        .arg(&initrd)
-        .args(["--append", APPEND]);
-    let a = time(armvirt);
+    for smp in ["1", "4"] {
+        let mut armvirt = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+        armvirt
+            .arg("--kernel")
+            .arg(&kernel)
+            .arg("--initrd")
+            .arg(&initrd)
+            .args(["--append", APPEND, "--smp", smp]);
+        let a = time(armvirt);
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qemu-boot.sh");
-    let mut qemu = Command::new(script);
-    qemu.arg(&kernel).arg(&initrd).arg(APPEND);
-    let q = time(qemu);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qemu-boot.sh");
+        let mut qemu = Command::new(script);
+        qemu.args(["--smp", smp])
+            .arg(&kernel)
+            .arg(&initrd)
+            .arg(APPEND);
+        let q = time(qemu);
 
-    println!(
-        "boot to /init and power-off: armvirt {a:.2} s, qemu-system-aarch64 {q:.2} s, ratio {:.2}",
-        a / q
-    );
+        println!(
+            "boot to /init and power-off, smp {smp}: armvirt {a:.2} s, \
+             qemu-system-aarch64 {q:.2} s, ratio {:.2}",
+            a / q
+        );
+    }
 }
