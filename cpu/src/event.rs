@@ -204,6 +204,20 @@ mod tests {
             assert_eq!((t.cpu.s.pc, t.x(0)), (RAM_BASE + 4, 0));
         }
 
+        fn only_a_wfe_that_would_wait_traps_from_el0(t) {
+            // SCTLR_EL1.nTWE = 0 traps EL0's WFE, but Hint_WFE checks the event register
+            // first: the trap is taken by the second WFE only (ESR: EC 0x01, CV 1, TI 1).
+            t.load(&a64!(; sevl ; wfe ; wfe));
+            t.cpu.sys.sctlr_el1 &= !(1 << 18);
+            t.cpu.sys.vbar_el1 = 0x4010_0000;
+            t.cpu.s.el = 0;
+            let _ = t.run_limit(3);
+            assert_eq!(t.cpu.sys.esr_el1 >> 26, 0x01);
+            assert_eq!(t.cpu.sys.esr_el1 & 0x1ff_ffff, (1 << 24) | 1);
+            assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 8);
+            assert_eq!(t.cpu.s.pc, 0x4010_0400, "taken to EL1 from a lower EL");
+        }
+
         fn sev_sets_the_senders_register_too(t) {
             t.load(&a64!(; sev ; wfe ; movz x0, 1));
             t.run();

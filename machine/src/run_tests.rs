@@ -169,3 +169,58 @@ fn a_wfe_nothing_can_wake_resumes_rather_than_stopping_the_machine() {
     }
     assert_eq!(m.vcpus[0].cpu.s.x[5], 2);
 }
+
+#[test]
+fn a_timer_interrupt_wakes_a_wfe_while_another_vcpu_works() {
+    // vCPU 0 arms its virtual timer 1000 counts ahead (PPI 27 through the GICv2), unmasks
+    // IRQs and waits in WFE; its IRQ vector powers off. vCPU 1 never stops working, so
+    // only a wake-up while it runs ends the run.
+    let (mut m, body) = machine(
+        "timer",
+        2,
+        &a64!(
+            ; b >waiter
+            ; work:
+            ; b <work
+            ; waiter:
+            ; movz x1, 0x0800, lsl 16 // GICD
+            ; movz w2, 1
+            ; str w2, [x1] // GICD_CTLR.EnableGrp0
+            ; movz w3, 0x800, lsl 16 // bit 27
+            ; str w3, [x1, 0x100] // GICD_ISENABLER0
+            ; movz x1, 0x0801, lsl 16 // GICC
+            ; str w2, [x1] // GICC_CTLR.EnableGrp0
+            ; movz w3, 0xff
+            ; str w3, [x1, 4] // GICC_PMR
+            ; mrs x5, 0x5f02 // CNTVCT_EL0
+            ; add x5, x5, 1000
+            ; msr 0x5f1a, x5 // CNTV_CVAL_EL0
+            ; msr 0x5f19, x2 // CNTV_CTL_EL0.ENABLE
+            ; .u32 0xd503_42ff // msr daifclr, #2
+            ; wait:
+            ; wfe
+            ; b <wait
+        ),
+    );
+    // The vector table, past the code: IRQ from the current EL with SP_ELx (+0x280).
+    let vbar = (body + 0x1000) & !0x7ff;
+    let handler = a64!(; movz x0, 0x0008 ; movk x0, 0x8400, lsl 16 ; hvc 0);
+    assert_eq!(m.write_phys(vbar + 0x280, &handler), handler.len());
+    m.vcpus[0].cpu.sys.vbar_el1 = vbar;
+    let mut input = ConsoleInput::none();
+    for _ in 0..100 {
+        if let Round::End(end) = m.round(&mut input, IDLE_WAIT) {
+            assert_eq!(end, Ok(RunEnd::PowerOff));
+            let waiter = m.vcpus[0].cpu.icount;
+            assert!(waiter < 100, "the waiter spun: {waiter} instructions");
+            // The deadline is 16 µs ahead: the wake-up comes in the round after it.
+            assert!(
+                m.now_ns <= 1000 * 16 + 2 * QUANTUM,
+                "woke at {} ns",
+                m.now_ns
+            );
+            return;
+        }
+    }
+    panic!("the timer interrupt never woke vCPU 0");
+}
