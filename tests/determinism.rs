@@ -1,0 +1,271 @@
+//! Determinism, end to end: the same inputs give the same run, instruction for
+//! instruction, which is what record/replay and reverse debugging are built on.
+//!
+//! The project's debug kernel boots on two vCPUs with the busybox initramfs and runs a
+//! script whose output depends on time and scheduling (the date, uptimes read by racing
+//! background jobs, interrupt and CPU-time counts, a sleep), then powers off. With the RTC
+//! fixed (`--rtc base=DATETIME`) and stdin closed, two runs print the same bytes, kernel
+//! timestamps included. The date the guest reads is the base we set, plus its virtual
+//! uptime; a run from another base differs in the date lines and nowhere else until the
+//! guest computes with the date (formatting another date takes other instructions, so the
+//! scheduling after that point may differ: a run is a function of all its inputs).
+//!
+//! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs, in
+//! $ARMVIRT_CACHE (default ~/.cache/armvirt).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn cache_dir() -> PathBuf {
+    match std::env::var_os("ARMVIRT_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    let p = cache_dir().join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: run fixtures/install.sh first",
+        p.display()
+    );
+    p
+}
+
+/// The base of the repeated runs, and its seconds since the epoch (GNU `date -u -d
+/// 2024-01-02T03:04:05 +%s`: a reference independent of armvirt's parser).
+const BASE: &str = "2024-01-02T03:04:05";
+const BASE_EPOCH: u64 = 1_704_164_645;
+/// The other base (`date -u -d 2031-05-06T07:08:09 +%s`).
+const OTHER_BASE: &str = "2031-05-06T07:08:09";
+const OTHER_BASE_EPOCH: u64 = 1_935_817_689;
+
+/// Seconds the script sleeps between its two readings of the date.
+const SLEEP: u64 = 2;
+/// Racing background jobs.
+const JOBS: usize = 8;
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The guest's script: lines of its own start with "det: ". The clock and scheduling
+/// come first, the date second (see the module comment). `JOBS` and `SLEEP` stand for
+/// those constants.
+const SCRIPT: &str = r#"say() { echo "det: $*"; }
+say "uptime $(cat /proc/uptime)"
+for i in $(seq JOBS); do (say "job $i $(cat /proc/uptime) $(cat /proc/loadavg)") & done
+wait
+say "$(head -1 /proc/stat)"
+sed 's/^/det: irq /' /proc/interrupts
+say "date $(date -u +%Y-%m-%dT%H:%M:%S) epoch $(date +%s)"
+say "hwclock $(hwclock -r -u)"
+sleep SLEEP
+say "date $(date -u +%Y-%m-%dT%H:%M:%S) epoch $(date +%s)"
+say "uptime $(cat /proc/uptime)"
+"#;
+
+fn script() -> String {
+    SCRIPT
+        .replace("JOBS", &JOBS.to_string())
+        .replace("SLEEP", &SLEEP.to_string())
+}
+
+/// The kernel command line: the console and the script for the initramfs's /init.
+fn append() -> String {
+    let mut b64 = Command::new("base64")
+        .arg("-w0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("base64");
+    b64.stdin
+        .take()
+        .unwrap()
+        .write_all(script().as_bytes())
+        .unwrap();
+    let out = b64.wait_with_output().unwrap();
+    format!(
+        "console=ttyAMA0 armvirt.run={}",
+        String::from_utf8(out.stdout).unwrap().trim()
+    )
+}
+
+/// One run from `base` with stdin closed: its console output, which must end in a clean
+/// power-off.
+fn run(base: &str) -> String {
+    run_with(base, "")
+}
+
+/// [`run`] with `extra` kernel parameters.
+fn run_with(base: &str, extra: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
+        .arg("--kernel")
+        .arg(fixture("debug-kernel/current/Image"))
+        .arg("--initrd")
+        .arg(fixture("initramfs/initramfs.cpio.gz"))
+        .args([
+            "--append",
+            format!("{} {extra}", append()).trim_end(),
+            "-m",
+            "1G",
+        ])
+        .args(["--smp", "2"])
+        .args(["--rtc", &format!("base={base}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run armvirt");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        out.read_to_end(&mut s).ok();
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        err.read_to_end(&mut s).ok();
+        s
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
+    let err = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
+    assert_eq!(code, Some(0), "base {base}: {err}\n{out}");
+    assert!(
+        out.contains("armvirt-init: end run status=0"),
+        "base {base}: the script failed: {out}"
+    );
+    out
+}
+
+/// The (date, epoch) pairs the script printed.
+fn dates(console: &str) -> Vec<(String, u64)> {
+    console
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').strip_prefix("det: date "))
+        .map(|rest| {
+            let (date, epoch) = rest.split_once(" epoch ").expect("det: date line");
+            (date.to_string(), epoch.parse().expect("epoch"))
+        })
+        .collect()
+}
+
+/// The first line that differs, for a readable failure.
+fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y);
+    match line {
+        Some(i) => format!(
+            "line {}:\n  {:?}\n  {:?}",
+            i + 1,
+            a.lines().nth(i).unwrap(),
+            b.lines().nth(i).unwrap()
+        ),
+        None => format!("{} vs {} lines", a.lines().count(), b.lines().count()),
+    }
+}
+
+#[test]
+fn the_same_inputs_give_the_same_run() {
+    let first = run(BASE);
+    let second = run(BASE);
+    assert!(
+        first == second,
+        "two runs from the same inputs differ at {}",
+        first_difference(&first, &second)
+    );
+
+    // Not trivially the same: the kernel log has timestamps, the jobs raced on two vCPUs
+    // that both took timer interrupts, and the guest read the date we set plus its uptime.
+    assert!(first.contains("[    0.000000] Booting Linux"), "{first}");
+    let jobs = first.lines().filter(|l| l.starts_with("det: job ")).count();
+    assert_eq!(jobs, JOBS, "{first}");
+    let timer = first
+        .lines()
+        .find(|l| l.starts_with("det: irq") && l.contains("arch_timer"))
+        .expect("timer interrupts in /proc/interrupts");
+    let counts: Vec<u64> = timer
+        .split_whitespace()
+        .skip(3)
+        .take(2)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(counts.iter().all(|&n| n > 0), "{timer}");
+    let seen = dates(&first);
+    assert_eq!(seen.len(), 2, "{first}");
+    assert!(seen[0].0.starts_with("2024-01-02T03:04:0"), "{seen:?}");
+    assert!(
+        (BASE_EPOCH..=BASE_EPOCH + 1).contains(&seen[0].1),
+        "the date is the base plus a boot's virtual uptime: {seen:?}"
+    );
+    assert!(
+        (SLEEP..=SLEEP + 1).contains(&(seen[1].1 - seen[0].1)),
+        "sleep {SLEEP} moves the date by {SLEEP} s of virtual time: {seen:?}"
+    );
+    assert!(first.contains("det: hwclock Tue Jan  2 03:04:0"), "{first}");
+}
+
+#[test]
+fn another_rtc_base_changes_only_the_date_lines() {
+    // Another base changes the date lines and nothing else, once the date's other path
+    // into the guest is closed: setting the clock mixes the time into Linux's entropy pool
+    // (`do_settimeofday64` calls `add_device_randomness`), which randomises the processes'
+    // memory layouts, so their page faults and hence their scheduling would differ too.
+    // `norandmaps` turns that layout randomisation off.
+    let fixed = run_with(BASE, "norandmaps");
+    let other = run_with(OTHER_BASE, "norandmaps");
+    assert_eq!(
+        fixed.lines().count(),
+        other.lines().count(),
+        "{}",
+        first_difference(&fixed, &other)
+    );
+    let differing: Vec<(&str, &str)> = fixed
+        .lines()
+        .zip(other.lines())
+        .filter(|(x, y)| x != y)
+        .collect();
+    for (x, y) in &differing {
+        assert!(
+            x.contains("2024") && y.contains("2031"),
+            "a line that does not show the date differs:\n  {x:?}\n  {y:?}"
+        );
+    }
+    let kinds: Vec<&str> = differing
+        .iter()
+        .map(|(x, _)| match x {
+            x if x.contains("rtc-pl031") && x.contains("setting system clock") => "kernel",
+            x if x.starts_with("det: date ") => "date",
+            x if x.starts_with("det: hwclock ") => "hwclock",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["kernel", "date", "hwclock", "date"],
+        "{differing:#?}"
+    );
+    let fixed_dates = dates(&fixed);
+    let other_dates = dates(&other);
+    assert_eq!(other_dates.len(), 2, "{other}");
+    assert_eq!(
+        (
+            other_dates[0].1 - OTHER_BASE_EPOCH,
+            other_dates[1].1 - OTHER_BASE_EPOCH
+        ),
+        (fixed_dates[0].1 - BASE_EPOCH, fixed_dates[1].1 - BASE_EPOCH)
+    );
+    assert!(other.contains("det: hwclock Tue May  6 07:08:0"), "{other}");
+}
