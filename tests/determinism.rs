@@ -1,14 +1,15 @@
 //! Determinism, end to end: the same inputs give the same run, instruction for
 //! instruction, which is what record/replay and reverse debugging are built on.
 //!
-//! The project's debug kernel boots on two vCPUs with the busybox initramfs and runs a
-//! script whose output depends on time and scheduling (the date, uptimes read by racing
-//! background jobs, interrupt and CPU-time counts, a sleep), then powers off. With the RTC
-//! fixed (`--rtc base=DATETIME`) and stdin closed, two runs print the same bytes, kernel
-//! timestamps included. The date the guest reads is the base we set, plus its virtual
-//! uptime; a run from another base differs in the date lines and nowhere else until the
-//! guest computes with the date (formatting another date takes other instructions, so the
-//! scheduling after that point may differ: a run is a function of all its inputs).
+//! The project's debug kernel boots on two vCPUs (and on four with a GICv3) with the
+//! busybox initramfs and runs a script whose output depends on time and scheduling (the
+//! date, uptimes read by racing background jobs, interrupt and CPU-time counts, a sleep),
+//! then powers off. With the RTC fixed (`--rtc base=DATETIME`) and stdin closed, two runs
+//! print the same bytes, kernel timestamps included. The date the guest reads is the base
+//! we set plus its virtual uptime. A run from another base differs in the lines that show
+//! the date and nowhere else, once Linux's address-space randomisation is off: otherwise
+//! the date also reaches the guest through its entropy pool (see
+//! `another_rtc_base_changes_only_the_date_lines`).
 //!
 //! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs, in
 //! $ARMVIRT_CACHE (default ~/.cache/armvirt).
@@ -91,14 +92,26 @@ fn append() -> String {
     )
 }
 
-/// One run from `base` with stdin closed: its console output, which must end in a clean
-/// power-off.
-fn run(base: &str) -> String {
-    run_with(base, "")
+/// How a run is set up besides the RTC base.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    smp: u32,
+    gic: u32,
+    /// Kernel parameters added to the command line.
+    extra: &'static str,
 }
 
-/// [`run`] with `extra` kernel parameters.
-fn run_with(base: &str, extra: &str) -> String {
+/// The brief's machine: two vCPUs on QEMU virt's default GICv2.
+const TWO_CPUS: Setup = Setup {
+    smp: 2,
+    gic: 2,
+    extra: "",
+};
+
+/// One run from `base` with stdin closed: its console output, which must end in a clean
+/// power-off.
+fn run(base: &str, setup: Setup) -> String {
+    let Setup { smp, gic, extra } = setup;
     let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("--kernel")
         .arg(fixture("debug-kernel/current/Image"))
@@ -110,7 +123,7 @@ fn run_with(base: &str, extra: &str) -> String {
             "-m",
             "1G",
         ])
-        .args(["--smp", "2"])
+        .args(["--smp", &smp.to_string(), "--gic", &gic.to_string()])
         .args(["--rtc", &format!("base={base}")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -143,10 +156,10 @@ fn run_with(base: &str, extra: &str) -> String {
     };
     let out = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
     let err = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
-    assert_eq!(code, Some(0), "base {base}: {err}\n{out}");
+    assert_eq!(code, Some(0), "base {base}, {setup:?}: {err}\n{out}");
     assert!(
         out.contains("armvirt-init: end run status=0"),
-        "base {base}: the script failed: {out}"
+        "base {base}, {setup:?}: the script failed: {out}"
     );
     out
 }
@@ -179,8 +192,8 @@ fn first_difference(a: &str, b: &str) -> String {
 
 #[test]
 fn the_same_inputs_give_the_same_run() {
-    let first = run(BASE);
-    let second = run(BASE);
+    let first = run(BASE, TWO_CPUS);
+    let second = run(BASE, TWO_CPUS);
     assert!(
         first == second,
         "two runs from the same inputs differ at {}",
@@ -217,6 +230,26 @@ fn the_same_inputs_give_the_same_run() {
     assert!(first.contains("det: hwclock Tue Jan  2 03:04:0"), "{first}");
 }
 
+/// The same with four vCPUs on a GICv3 (its CPU interface is system registers, its
+/// redistributors per vCPU: other code paths than the GICv2's).
+#[test]
+fn the_same_inputs_give_the_same_run_on_four_cpus_and_gicv3() {
+    let setup = Setup {
+        smp: 4,
+        gic: 3,
+        extra: "",
+    };
+    let first = run(BASE, setup);
+    let second = run(BASE, setup);
+    assert!(
+        first == second,
+        "two runs from the same inputs differ at {}",
+        first_difference(&first, &second)
+    );
+    assert!(first.contains("armvirt-init: cpus online 0-3"), "{first}");
+    assert_eq!(dates(&first).len(), 2, "{first}");
+}
+
 #[test]
 fn another_rtc_base_changes_only_the_date_lines() {
     // Another base changes the date lines and nothing else, once the date's other path
@@ -224,8 +257,12 @@ fn another_rtc_base_changes_only_the_date_lines() {
     // (`do_settimeofday64` calls `add_device_randomness`), which randomises the processes'
     // memory layouts, so their page faults and hence their scheduling would differ too.
     // `norandmaps` turns that layout randomisation off.
-    let fixed = run_with(BASE, "norandmaps");
-    let other = run_with(OTHER_BASE, "norandmaps");
+    let setup = Setup {
+        extra: "norandmaps",
+        ..TWO_CPUS
+    };
+    let fixed = run(BASE, setup);
+    let other = run(OTHER_BASE, setup);
     assert_eq!(
         fixed.lines().count(),
         other.lines().count(),
