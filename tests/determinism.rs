@@ -17,7 +17,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn cache_dir() -> PathBuf {
     match std::env::var_os("ARMVIRT_CACHE") {
@@ -99,6 +99,8 @@ struct Setup {
     gic: u32,
     /// Kernel parameters added to the command line.
     extra: &'static str,
+    /// The host time zone armvirt runs in (TZ), if not the test's own.
+    tz: Option<&'static str>,
 }
 
 /// The brief's machine: two vCPUs on QEMU virt's default GICv2.
@@ -106,13 +108,23 @@ const TWO_CPUS: Setup = Setup {
     smp: 2,
     gic: 2,
     extra: "",
+    tz: None,
 };
 
 /// One run from `base` with stdin closed: its console output, which must end in a clean
 /// power-off.
 fn run(base: &str, setup: Setup) -> String {
-    let Setup { smp, gic, extra } = setup;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
+    let Setup {
+        smp,
+        gic,
+        extra,
+        tz,
+    } = setup;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+    if let Some(tz) = tz {
+        cmd.env("TZ", tz);
+    }
+    let mut child = cmd
         .arg("--kernel")
         .arg(fixture("debug-kernel/current/Image"))
         .arg("--initrd")
@@ -237,7 +249,7 @@ fn the_same_inputs_give_the_same_run_on_four_cpus_and_gicv3() {
     let setup = Setup {
         smp: 4,
         gic: 3,
-        extra: "",
+        ..TWO_CPUS
     };
     let first = run(BASE, setup);
     let second = run(BASE, setup);
@@ -305,4 +317,33 @@ fn another_rtc_base_changes_only_the_date_lines() {
         (fixed_dates[0].1 - BASE_EPOCH, fixed_dates[1].1 - BASE_EPOCH)
     );
     assert!(other.contains("det: hwclock Tue May  6 07:08:0"), "{other}");
+}
+
+/// The bases that read the host's clock: `utc` is the host's UTC time, `localtime` the
+/// host's local time counted as UTC (QEMU's meaning); here a zone 5 hours east of UTC.
+#[test]
+fn host_clock_bases() {
+    const EAST: u64 = 5 * 3600;
+    let setup = Setup {
+        smp: 1,
+        tz: Some("XYZ-5"),
+        ..TWO_CPUS
+    };
+    let host_now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    for (base, offset) in [("utc", 0), ("localtime", EAST)] {
+        let before = host_now();
+        let out = run(base, setup);
+        let after = host_now();
+        let seen = dates(&out);
+        assert_eq!(seen.len(), 2, "{out}");
+        assert!(
+            (before + offset..=after + offset + 1).contains(&seen[0].1),
+            "base={base}: the guest read {seen:?}; the host's UTC time was {before} to {after}"
+        );
+    }
 }
