@@ -14,27 +14,12 @@
 //! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs, in
 //! $ARMVIRT_CACHE (default ~/.cache/armvirt).
 
+mod fixture_cache;
+use fixture_cache::fixture;
+
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = cache_dir().join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run fixtures/install.sh first",
-        p.display()
-    );
-    p
-}
 
 /// The base of the repeated runs, and its seconds since the epoch (GNU `date -u -d
 /// 2024-01-02T03:04:05 +%s`: a reference independent of armvirt's parser).
