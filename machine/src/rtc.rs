@@ -59,7 +59,8 @@ fn host_utc_offset(utc: u64) -> i64 {
     let Ok(t) = libc::time_t::try_from(utc) else {
         return 0;
     };
-    // SAFETY: localtime_r only writes the `tm` it is given; an all-zero `tm` is valid.
+    // SAFETY: an all-zero `tm` is a valid value, and localtime_r only reads `t` and
+    // writes the `tm` it is given (it is the thread-safe form).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
     if ok {
