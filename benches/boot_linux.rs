@@ -5,16 +5,12 @@
 //! for each and their ratio, on one vCPU and on four (where vCPUs waiting for each other
 //! in WFE show); asserts nothing about speed.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/fixture_cache/mod.rs"]
+mod fixture_cache;
+use fixture_cache::cache_dir;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
 
 /// `armvirt.script=none` names no script: /init says so and powers off at once.
 const APPEND: &str = "console=ttyAMA0 armvirt.script=none";

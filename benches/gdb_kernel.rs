@@ -13,19 +13,15 @@
 //!
 //! and asserts nothing about speed.
 
+#[path = "../tests/fixture_cache/mod.rs"]
+mod fixture_cache;
+use fixture_cache::cache_dir;
 use std::fs::File;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
 
 const APPEND: &str = "console=ttyAMA0";
 /// Instructions stepped per measurement.

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use armvirt_machine::config::{self, Config, GdbAddr, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
 use armvirt_machine::irqchip::GicVersion;
+use armvirt_machine::rtc::{self, RtcBase};
 use armvirt_machine::{Machine, RunEnd};
 use armvirt_stub::{Listener, Served};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -80,6 +81,14 @@ struct Cli {
     /// Interrupt controller: 2 (GICv2, the default, as QEMU virt) or 3 (GICv3)
     #[arg(long = "gic", value_name = "VERSION", default_value = "2", value_parser = parse_gic)]
     gic: GicVersion,
+
+    /// Where the real-time clock starts: base=utc (the host's UTC time, the default),
+    /// base=localtime (the host's local time) or base=DATETIME in UTC (2006-06-17T16:01:21
+    /// or 2006-06-17); it then follows the virtual clock, so a fixed DATETIME makes runs
+    /// repeatable
+    #[arg(long, value_name = "base=utc|localtime|DATETIME", default_value = "base=utc",
+          value_parser = rtc::parse_rtc)]
+    rtc: RtcBase,
 
     /// Log these categories (comma-separated): unimp, int, mmu, guest_errors
     #[arg(short = 'd', value_name = "LIST", value_parser = armvirt_cpu::log::parse)]
@@ -165,6 +174,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         gdb: gdb.clone(),
         start_halted: cli.start_halted,
         gic: cli.gic,
+        rtc_base: cli.rtc,
         ..Config::new("")
     };
     let mut machine = Machine::new(config).map_err(|e| e.to_string())?;
@@ -282,6 +292,8 @@ mod tests {
         assert!(problem(&["--kernel", "k", "--smp", "9"]).contains("9 CPUs requested"));
         assert!(problem(&["--kernel", "k", "--bogus"]).starts_with("unexpected argument '--bogus'"));
         assert!(problem(&["--kernel", "k", "-s", "--gdb", "1"]).contains("cannot be used with"));
+        assert!(problem(&["--kernel", "k", "--rtc", "base=2024-02-30"])
+            .contains("'2024-02-30' names a day that does not exist"));
         for args in [
             &["--kernel", "k", "--gdb", "0"][..],
             &["--kernel", "k", "-m", "1M"],
@@ -294,6 +306,7 @@ mod tests {
     fn defaults() {
         let cli = Cli::try_parse_from(["armvirt", "--kernel", "k"]).unwrap();
         assert_eq!((cli.memory, cli.smp), (1 << 30, 1));
+        assert_eq!(cli.rtc, RtcBase::Utc);
         assert!(!cli.start_halted && cli.gdb.is_none() && !cli.gdb_default_port);
     }
 }

@@ -120,6 +120,18 @@ fn command_line_mistakes_exit_2_with_one_line() {
             "'zz' is not an address",
         ),
         (
+            &["--kernel", "k", "--rtc", "base=2024-13-01"],
+            "'2024-13-01' names a day that does not exist",
+        ),
+        (
+            &["--kernel", "k", "--rtc", "base=yesterday"],
+            "'yesterday' is not a date and time (formats: 2006-06-17T16:01:21 or 2006-06-17)",
+        ),
+        (
+            &["--kernel", "k", "--rtc", "clock=host"],
+            "armvirt's RTC follows the virtual clock only",
+        ),
+        (
             &["--kernel", "k", "--frobnicate"],
             "unexpected argument '--frobnicate'",
         ),

@@ -2,17 +2,12 @@
 //! the boot stub into the kernel's own code, which prints its banner on the PL011 (the
 //! full boot to userspace is tests/linux_boot.rs).
 
+mod fixture_cache;
+use fixture_cache::cache_dir;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
 
 /// The fixture kernel, or a failure naming the command that fetches it.
 fn debian_image() -> PathBuf {

@@ -13,7 +13,9 @@
 //! Fixtures (fixtures/install.sh): the debug kernel and the busybox initramfs in
 //! $ARMVIRT_CACHE (default ~/.cache/armvirt). The QEMU run uses fixtures/qemu-boot.sh.
 
+mod fixture_cache;
 mod gdb_util;
+use fixture_cache::fixture;
 use gdb_util::{free_port, wait_listening};
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -21,23 +23,6 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = cache_dir().join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run fixtures/install.sh first",
-        p.display()
-    );
-    p
-}
 
 const KERNEL_DIR: &str = "debug-kernel/current";
 /// What the guest runs instead of the initramfs's plain shell: it loads the debug

@@ -7,28 +7,13 @@
 //! busybox initramfs, in $ARMVIRT_CACHE (default ~/.cache/armvirt). The QEMU reference run
 //! uses qemu-system-aarch64 -M virt -cpu cortex-a72 through fixtures/qemu-boot.sh.
 
+mod fixture_cache;
+use fixture_cache::fixture;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/armvirt"),
-    }
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = cache_dir().join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run fixtures/install.sh first",
-        p.display()
-    );
-    p
-}
 
 const SELFTEST: &str = "console=ttyAMA0 armvirt.script=userspace-selftest";
 const TIMEOUT: Duration = Duration::from_secs(600);

@@ -2,6 +2,7 @@
 //! (QEMU's syntax where QEMU has one: `-m 512M`, a bare number meaning MiB).
 
 use crate::irqchip::GicVersion;
+use crate::rtc::RtcBase;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -43,6 +44,8 @@ pub struct Config {
     pub dtb_seed: u64,
     /// GICv2 (QEMU virt's default) or GICv3 (`--gic 3`).
     pub gic: GicVersion,
+    /// What the RTC reads at start (`--rtc base=`); a fixed date makes runs repeatable.
+    pub rtc_base: RtcBase,
 }
 
 impl Config {
@@ -60,6 +63,7 @@ impl Config {
             start_halted: false,
             dtb_seed: DEFAULT_DTB_SEED,
             gic: GicVersion::V2,
+            rtc_base: RtcBase::Utc,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod memmap;
 pub mod placeholder;
 pub mod psci;
 pub mod ram;
+pub mod rtc;
 pub mod run;
 pub mod terminal;
 pub mod vcpu;

@@ -113,13 +113,10 @@ impl Machine {
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
         let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
-        // The RTC reads the host's UTC time at start-up plus the machine's virtual time,
-        // as QEMU's default `-rtc base=utc` with the virtual clock.
+        // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
+        // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
         let clock = Arc::new(AtomicU64::new(0));
-        let rtc_base = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let rtc_base = config.rtc_base.start_seconds();
         let rtc_clock = clock.clone();
         let rtc = Shared::new(Pl031::new(
             Box::new(move || rtc_base + rtc_clock.load(Ordering::Relaxed) / 1_000_000_000),
