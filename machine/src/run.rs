@@ -259,8 +259,7 @@ impl Machine {
     }
 
     /// No vCPU can run: move time to the next timer deadline or event stream tick (true),
-    /// or wait for input
-    /// in host time for at most `wait` (false).
+    /// or wait for input in host time for at most `wait` (false).
     fn idle(&mut self, input: &mut ConsoleInput, wait: Duration) -> Result<bool, Stop> {
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
@@ -295,7 +294,7 @@ impl Machine {
             v.wait = Wait::No;
             return Ok(true);
         }
-        // No timer armed: only console input can wake a guest now.
+        // No timer or event stream armed: only console input can wake a guest now.
         if !input.open() {
             return Err(Stop::Deadlock {
                 pc: self.vcpus[0].cpu.s.pc,
