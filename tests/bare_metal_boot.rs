@@ -3,32 +3,21 @@
 //! protocol's promises (x0 = DTB with its magic, x1–x3 = 0, EL1, MMU off, DAIF masked),
 //! prints over the PL011 and powers off through PSCI SYSTEM_OFF.
 
+mod image_util;
 use armvirt_cpu::a64;
+use image_util::bare_metal_image;
 use std::process::Command;
 
 /// PL011 data register on QEMU's virt.
 const UART_DR: u32 = 0x0900_0000;
 const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
 const PSCI_SYSTEM_RESET: u32 = 0x8400_0009;
-/// "ARM\x64", little-endian, at offset 0x38 of the header.
-const IMAGE_MAGIC: u32 = 0x644d_5241;
 /// The FDT magic 0xd00dfeed is big-endian in memory; a little-endian load sees this.
 const FDT_MAGIC_LE: u32 = 0xedfe_0dd0;
 
 /// A bare-metal Image: the 64-byte header, then code that reports on the boot state.
 pub fn test_image() -> Vec<u8> {
-    let mut image = a64!(
-        ; b ->start                 // code0
-        ; .u32 0                    // code1
-        ; .u64 0                    // text_offset
-        ; .u64 0x10000              // image_size
-        ; .u64 0b1010               // flags: little-endian, 4K pages, anywhere in RAM
-        ; .u64 0
-        ; .u64 0
-        ; .u64 0
-        ; .u32 IMAGE_MAGIC
-        ; .u32 0
-        ; ->start:
+    bare_metal_image(&a64!(
         ; mov x19, x0
         ; orr x21, x1, x2
         ; orr x21, x21, x3
@@ -89,9 +78,7 @@ pub fn test_image() -> Vec<u8> {
         ; .bytes b"EL1, MMU off, DAIF masked\n\0".iter().copied()
         ; ->failed:
         ; .bytes b"boot state check FAILED\n\0".iter().copied()
-    );
-    image.resize(0x10000, 0);
-    image
+    ))
 }
 
 #[test]

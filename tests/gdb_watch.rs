@@ -11,11 +11,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
-/// "ARM\x64", little-endian, at offset 0x38 of the header.
-const IMAGE_MAGIC: u32 = 0x644d_5241;
 
 /// Offsets into the Image of the accessing instructions.
-const STORE: u64 = 0x48;
+const STORE: u64 = HEADER_LEN + 2 * 4;
 const LOAD: u64 = STORE + 2 * 4;
 const BYTE_STORE: u64 = LOAD + 3 * 4;
 const PAIR: u64 = BYTE_STORE + 4;
@@ -29,18 +27,7 @@ const BUFFER_VALUE: u64 = 0x1122_3344_5566_7788;
 /// Stores and loads on a 32-byte buffer, then PSCI SYSTEM_OFF. Every access is aligned:
 /// with the MMU off data accesses are to Device memory.
 fn watch_image() -> Vec<u8> {
-    let mut image = a64!(
-        ; b ->start                 // code0
-        ; .u32 0                    // code1
-        ; .u64 0                    // text_offset
-        ; .u64 0x10000              // image_size
-        ; .u64 0b1010               // flags: little-endian, 4K pages, anywhere in RAM
-        ; .u64 0
-        ; .u64 0
-        ; .u64 0
-        ; .u32 IMAGE_MAGIC
-        ; .u32 0
-        ; ->start:
+    let image = with_header(&a64!(
         ; adr x4, ->buffer
         ; movz x1, 0x42
         ; str x1, [x4]              // STORE
@@ -63,10 +50,9 @@ fn watch_image() -> Vec<u8> {
         ; .u64 0
         ; .u64 0
         ; .u64 0
-    );
+    ));
     assert_eq!(image.len() as u64, BUFFER + 32, "the offsets are stale");
-    image.resize(0x10000, 0);
-    image
+    padded(image)
 }
 
 /// The session: each stop, then `delete` and the run to the end.

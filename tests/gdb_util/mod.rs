@@ -9,14 +9,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../image_util/mod.rs"]
+mod image_util;
+pub use image_util::{bare_metal_image, padded, with_header, HEADER_LEN};
+
 const PSCI_SYSTEM_OFF: u32 = 0x8400_0008;
-/// "ARM\x64", little-endian, at offset 0x38 of the header.
-const IMAGE_MAGIC: u32 = 0x644d_5241;
 
 /// Where the Image's first byte lands: RAM base + 2 MiB (the boot stub sits at RAM base).
 pub const IMAGE_BASE: u64 = 0x4020_0000;
 /// Offsets into the Image of the places the tests stop at.
-pub const START: u64 = 0x40;
+pub const START: u64 = HEADER_LEN;
 pub const BREAK_AT: u64 = START + 5 * 4;
 pub const HBREAK_AT: u64 = BREAK_AT + 4;
 pub const SPIN: u64 = HBREAK_AT + 4;
@@ -28,19 +30,8 @@ pub const BUFFER_VALUE: u64 = 0x1122_3344_5566_7788;
 /// loop that spins until the word at `BUFFER + 8` is non-zero (the debugger sets it),
 /// then PSCI SYSTEM_OFF.
 pub fn debug_image() -> Vec<u8> {
-    let mut image = a64!(
-        ; b ->start                 // code0
-        ; .u32 0                    // code1
-        ; .u64 0                    // text_offset
-        ; .u64 0x10000              // image_size
-        ; .u64 0b1010               // flags: little-endian, 4K pages, anywhere in RAM
-        ; .u64 0
-        ; .u64 0
-        ; .u64 0
-        ; .u32 IMAGE_MAGIC
-        ; .u32 0
-        ; ->start:                  // START
-        ; movz x1, 1
+    let image = with_header(&a64!(
+        ; movz x1, 1                // START
         ; movz x2, 2
         ; add x3, x1, x2
         ; adr x4, ->buffer
@@ -59,14 +50,13 @@ pub fn debug_image() -> Vec<u8> {
         ; ->buffer:                 // BUFFER
         ; .u64 BUFFER_VALUE
         ; .u64 0
-    );
+    ));
     assert_eq!(
         image.len() as u64,
         BUFFER + 16,
         "the offset constants are stale"
     );
-    image.resize(0x10000, 0);
-    image
+    padded(image)
 }
 
 /// A scratch directory with the debug Image in it, removed on drop.
@@ -231,25 +221,6 @@ pub fn halted_session(
     (gdb, wait_output(emu, 30))
 }
 
-/// The Image header every test image starts with: `b` past it, then an arm64 Image header.
-fn with_header(body: &[u8]) -> Vec<u8> {
-    let mut image = a64!(
-        ; b ->start
-        ; .u32 0
-        ; .u64 0
-        ; .u64 0x10000
-        ; .u64 0b1010
-        ; .u64 0
-        ; .u64 0
-        ; .u64 0
-        ; .u32 IMAGE_MAGIC
-        ; .u32 0
-        ; ->start:
-    );
-    image.extend_from_slice(body);
-    image
-}
-
 const PSCI_CPU_ON_64: u32 = 0xc400_0003;
 
 /// Offsets into the SMP Image: vCPU 0 spins at `PRIMARY_LOOP`, vCPU 1 (started with
@@ -275,9 +246,7 @@ pub fn smp_image() -> Vec<u8> {
         ; add x11, x11, 1
         ; b ->secondary_loop
     );
-    let mut image = with_header(&body);
-    image.resize(0x10000, 0);
-    image
+    bare_metal_image(&body)
 }
 
 /// Offsets into the IRQ Image: the instruction that unmasks IRQs, the loop after it, and
@@ -326,6 +295,5 @@ pub fn irq_image() -> Vec<u8> {
     let mut image = with_header(&body);
     image.resize(IRQ_VECTOR as usize, 0);
     image.extend(a64!(; ->vector: ; b ->vector));
-    image.resize(0x10000, 0);
-    image
+    padded(image)
 }
