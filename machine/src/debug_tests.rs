@@ -3,8 +3,8 @@
 //! loop.
 
 use super::*;
-use crate::config::Config;
 use crate::memmap::RAM_BASE;
+use crate::test_rig;
 use std::path::PathBuf;
 
 const MIB: u64 = 1 << 20;
@@ -14,8 +14,6 @@ const NOP: u32 = 0xd503_201f;
 const B_SELF: u32 = 0x1400_0000;
 const STR_X5_X6: u32 = 0xf900_00c5;
 const LDR_X7_X6: u32 = 0xf940_00c7;
-/// The Image header's size: its first instruction branches past it.
-const HEADER: u64 = 0x40;
 
 /// A machine booting an Image whose body is `words`; returns it and the body's address.
 fn machine(name: &str, words: &[u32]) -> (Machine, u64) {
@@ -26,21 +24,8 @@ fn machine(name: &str, words: &[u32]) -> (Machine, u64) {
 
 /// [`machine`], leaving the Image's directory (returned) for the caller to remove.
 fn machine_with_files(name: &str, words: &[u32]) -> (Machine, u64, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("armvirt-debug-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut image = vec![0u8; HEADER as usize];
-    image[0..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b +0x40
-    image[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes());
-    image[24..32].copy_from_slice(&0xau64.to_le_bytes());
-    image[0x38..0x3c].copy_from_slice(b"ARM\x64");
-    image.extend(words.iter().flat_map(|w| w.to_le_bytes()));
-    let path: PathBuf = dir.join("Image");
-    std::fs::write(&path, &image).unwrap();
-    let mut c = Config::new(path);
-    c.ram_size = 256 * MIB;
-    let m = Machine::new(c).unwrap();
-    let body = m.boot().entry + HEADER;
-    (m, body, dir)
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    test_rig::machine_with_files(&format!("debug-{name}"), 1, &code)
 }
 
 #[test]

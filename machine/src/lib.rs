@@ -22,6 +22,8 @@ pub mod ram;
 pub mod rtc;
 pub mod run;
 pub mod terminal;
+#[cfg(test)]
+mod test_rig;
 pub mod vcpu;
 
 pub use armvirt_cpu::{WatchHit, WatchKind};

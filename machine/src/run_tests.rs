@@ -4,13 +4,8 @@
 //! instruction count stays small however long the other one works.
 
 use super::*;
-use crate::config::Config;
+use crate::test_rig::machine_with_files;
 use armvirt_cpu::a64;
-use std::path::PathBuf;
-
-const MIB: u64 = 1 << 20;
-/// The Image header's size: its first instruction branches past it.
-const HEADER: u64 = 0x40;
 /// What the worker vCPU counts down before it acts: two instructions per count.
 const WORK: u64 = 50_000;
 
@@ -18,22 +13,8 @@ const WORK: u64 = 50_000;
 /// body's address. vCPU 0 enters the body at its start; vCPU 1 (when `cpus` is 2) is on,
 /// at the body's second instruction.
 fn machine(name: &str, cpus: u32, code: &[u8]) -> (Machine, u64) {
-    let dir = std::env::temp_dir().join(format!("armvirt-run-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut image = vec![0u8; HEADER as usize];
-    image[0..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b +0x40
-    image[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes());
-    image[24..32].copy_from_slice(&0xau64.to_le_bytes());
-    image[0x38..0x3c].copy_from_slice(b"ARM\x64");
-    image.extend_from_slice(code);
-    let path: PathBuf = dir.join("Image");
-    std::fs::write(&path, &image).unwrap();
-    let mut c = Config::new(path);
-    c.ram_size = 256 * MIB;
-    c.cpus = cpus;
-    let mut m = Machine::new(c).unwrap();
+    let (mut m, body, dir) = machine_with_files(&format!("run-{name}"), cpus, code);
     std::fs::remove_dir_all(&dir).ok();
-    let body = m.boot().entry + HEADER;
     if cpus > 1 {
         m.vcpus[1].power = Power::On;
         m.vcpus[1].cpu.s.pc = body + 4;

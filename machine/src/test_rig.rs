@@ -1,0 +1,33 @@
+//! The machine's unit tests' rig: a whole `Machine` booting a bare-metal arm64 Image (the
+//! header of Documentation/arm64/booting.rst, then the test's program) from a scratch
+//! directory.
+
+use crate::config::Config;
+use crate::machine::Machine;
+use std::path::PathBuf;
+
+const MIB: u64 = 1 << 20;
+/// The Image header's size: its first instruction branches past it.
+pub(crate) const HEADER: u64 = 0x40;
+
+/// A machine of `cpus` vCPUs and 256 MiB booting an Image whose body is `code`; returns it,
+/// the body's address and the Image's directory, `armvirt-<name>-<pid>` in the temporary
+/// directory, for the caller to remove (a reset loads the Image again).
+pub(crate) fn machine_with_files(name: &str, cpus: u32, code: &[u8]) -> (Machine, u64, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("armvirt-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut image = vec![0u8; HEADER as usize];
+    image[0..4].copy_from_slice(&0x1400_0010u32.to_le_bytes()); // b +0x40
+    image[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes());
+    image[24..32].copy_from_slice(&0xau64.to_le_bytes());
+    image[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    image.extend_from_slice(code);
+    let path: PathBuf = dir.join("Image");
+    std::fs::write(&path, &image).unwrap();
+    let mut c = Config::new(path);
+    c.ram_size = 256 * MIB;
+    c.cpus = cpus;
+    let m = Machine::new(c).unwrap();
+    let body = m.boot().entry + HEADER;
+    (m, body, dir)
+}
