@@ -3,7 +3,9 @@
 //! full boot to userspace is tests/linux_boot.rs).
 
 mod fixture_cache;
+mod process_util;
 use fixture_cache::cache_dir;
+use process_util::{chunks, killed_at};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -33,16 +35,7 @@ fn debian_cloud_kernel_runs_kernel_code() {
         .spawn()
         .expect("run armvirt");
     // Read the console as it comes, so the test ends as soon as the kernel has spoken.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = chunks(child.stdout.take().unwrap());
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut stdout = String::new();
     let status = loop {
@@ -57,9 +50,7 @@ fn debian_cloud_kernel_runs_kernel_code() {
         if let Some(s) = child.try_wait().unwrap() {
             break Some(s);
         }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            child.wait().ok();
+        if killed_at(deadline, &mut child) {
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));

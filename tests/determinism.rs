@@ -15,11 +15,13 @@
 //! $ARMVIRT_CACHE (default ~/.cache/armvirt).
 
 mod fixture_cache;
+mod process_util;
 use fixture_cache::fixture;
+use process_util::run_with_timeout;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The base of the repeated runs, and its seconds since the epoch (GNU `date -u -d
 /// 2024-01-02T03:04:05 +%s`: a reference independent of armvirt's parser).
@@ -109,8 +111,7 @@ fn run(base: &str, setup: Setup) -> String {
     if let Some(tz) = tz {
         cmd.env("TZ", tz);
     }
-    let mut child = cmd
-        .arg("--kernel")
+    cmd.arg("--kernel")
         .arg(fixture("debug-kernel/current/Image"))
         .arg("--initrd")
         .arg(fixture("initramfs/initramfs.cpio.gz"))
@@ -121,38 +122,8 @@ fn run(base: &str, setup: Setup) -> String {
             "1G",
         ])
         .args(["--smp", &smp.to_string(), "--gic", &gic.to_string()])
-        .args(["--rtc", &format!("base={base}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run armvirt");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        out.read_to_end(&mut s).ok();
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        err.read_to_end(&mut s).ok();
-        s
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
-    let err = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
+        .args(["--rtc", &format!("base={base}")]);
+    let (out, err, code) = run_with_timeout(cmd, TIMEOUT);
     assert_eq!(code, Some(0), "base {base}, {setup:?}: {err}\n{out}");
     assert!(
         out.contains("armvirt-init: end run status=0"),

@@ -8,8 +8,9 @@
 //! uses qemu-system-aarch64 -M virt -cpu cortex-a72 through fixtures/qemu-boot.sh.
 
 mod fixture_cache;
+mod process_util;
 use fixture_cache::fixture;
-use std::io::Read;
+use process_util::{chunks, killed_at, run_with_timeout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -17,60 +18,6 @@ use std::time::{Duration, Instant};
 
 const SELFTEST: &str = "console=ttyAMA0 armvirt.script=userspace-selftest";
 const TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Runs a command with a timeout, returning (stdout, stderr, exit code or None on timeout).
-fn run_with_timeout(cmd: Command, timeout: Duration) -> (String, String, Option<i32>) {
-    run_with_input(cmd, None, timeout)
-}
-
-/// Like [`run_with_timeout`], with `input` written to the command's stdin (then closed).
-fn run_with_input(
-    mut cmd: Command,
-    input: Option<&[u8]>,
-    timeout: Duration,
-) -> (String, String, Option<i32>) {
-    let mut child = cmd
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
-        use std::io::Write;
-        stdin.write_all(bytes).expect("write stdin");
-    }
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        out.read_to_end(&mut s).ok();
-        s
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        err.read_to_end(&mut s).ok();
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stdout = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
-    (stdout, stderr, code)
-}
 
 fn armvirt(kernel: &Path, smp: u32, gic: u32, append: &str) -> (String, String, Option<i32>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
@@ -235,16 +182,7 @@ fn piped_stdin_reaches_the_guest_shell() {
         .stderr(Stdio::null())
         .spawn()
         .expect("run armvirt");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = chunks(child.stdout.take().unwrap());
     let mut stdin = child.stdin.take();
     let deadline = Instant::now() + TIMEOUT;
     let mut console = String::new();
@@ -265,9 +203,7 @@ fn piped_stdin_reaches_the_guest_shell() {
             }
             break s.code();
         }
-        if Instant::now() > deadline {
-            child.kill().ok();
-            child.wait().ok();
+        if killed_at(deadline, &mut child) {
             break None;
         }
         std::thread::sleep(Duration::from_millis(50));
