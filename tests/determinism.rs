@@ -16,11 +16,10 @@
 
 mod fixture_cache;
 mod process_util;
-use fixture_cache::fixture;
+use fixture_cache::{fixture, run_script_append};
 use process_util::run_with_timeout;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The base of the repeated runs, and its seconds since the epoch (GNU `date -u -d
@@ -61,22 +60,7 @@ fn script() -> String {
 
 /// The kernel command line: the console and the script for the initramfs's /init.
 fn append() -> String {
-    let mut b64 = Command::new("base64")
-        .arg("-w0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("base64");
-    b64.stdin
-        .take()
-        .unwrap()
-        .write_all(script().as_bytes())
-        .unwrap();
-    let out = b64.wait_with_output().unwrap();
-    format!(
-        "console=ttyAMA0 armvirt.run={}",
-        String::from_utf8(out.stdout).unwrap().trim()
-    )
+    run_script_append(&script())
 }
 
 /// How a run is set up besides the RTC base.

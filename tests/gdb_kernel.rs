@@ -15,7 +15,7 @@
 
 mod fixture_cache;
 mod gdb_util;
-use fixture_cache::fixture;
+use fixture_cache::{fixture, run_script_append};
 use gdb_util::{free_port, wait_listening};
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -119,23 +119,7 @@ impl Drop for Proc {
 /// The kernel command line: the console, and the guest script for the initramfs's /init
 /// (`armvirt.run=BASE64`).
 fn append() -> String {
-    let mut b64 = Command::new("base64")
-        .arg("-w0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("base64");
-    use std::io::Write;
-    b64.stdin
-        .take()
-        .unwrap()
-        .write_all(GUEST_SCRIPT.as_bytes())
-        .unwrap();
-    let out = b64.wait_with_output().unwrap();
-    format!(
-        "console=ttyAMA0 armvirt.run={}",
-        String::from_utf8(out.stdout).unwrap().trim()
-    )
+    run_script_append(GUEST_SCRIPT)
 }
 
 /// The initramfs with the debug kernel's modules added under /lib/modules: Linux unpacks
