@@ -10,21 +10,7 @@ use std::time::Duration;
 /// output) once both ended.
 fn session(name: &str, script: &str) -> (String, std::process::Output) {
     let dir = Scratch::new(name);
-    let port = free_port();
-    let emu = start_armvirt(&dir.image(), port, true);
-    let script = dir.file("script", script);
-    let gdb = gdb_command(port, &script)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run gdb-multiarch");
-    let out = wait_output(gdb, 60);
-    let stdout = text(&out.stdout);
-    let emu = wait_output(emu, 30);
-    (
-        format!("{stdout}\n[gdb stderr]\n{}", text(&out.stderr)),
-        emu,
-    )
+    halted_session(&dir, &dir.image(), &[], script)
 }
 
 #[test]
