@@ -94,13 +94,26 @@ impl Drop for Scratch {
     }
 }
 
-/// A port nobody listens on now.
+/// A port nobody listens on now, and that no other test of this process is handed.
+/// Ports come from a counter below Linux's ephemeral range (32768 and up), not from
+/// binding port 0: the kernel may hand an ephemeral port to a second test thread in the
+/// moment between one test's probe and its armvirt's bind, and that test's
+/// `wait_listening` would then see the wrong listener.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Test binaries run one after another; the process id spreads them apart anyway.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = std::process::id();
+    for _ in 0..SPAN {
+        let n = u32::from(NEXT.fetch_add(1, Ordering::Relaxed));
+        let port = FIRST + ((base + n) % u32::from(SPAN)) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + SPAN);
 }
 
 /// armvirt serving gdb on `port`, started halted with `-S` when `halted`; returns once it
