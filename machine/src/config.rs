@@ -2,6 +2,7 @@
 //! (QEMU's syntax where QEMU has one: `-m 512M`, a bare number meaning MiB).
 
 use crate::irqchip::GicVersion;
+use crate::options::Options;
 use crate::rtc::RtcBase;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub struct Config {
     pub gic: GicVersion,
     /// What the RTC reads at start (`--rtc base=`); a fixed date makes runs repeatable.
     pub rtc_base: RtcBase,
+    /// What QEMU's command line adds: CPU model, engine, virtio devices, backends.
+    pub options: Options,
 }
 
 impl Config {
@@ -64,6 +67,7 @@ impl Config {
             dtb_seed: DEFAULT_DTB_SEED,
             gic: GicVersion::V2,
             rtc_base: RtcBase::Utc,
+            options: Options::default(),
         }
     }
 
