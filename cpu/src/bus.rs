@@ -106,6 +106,11 @@ impl RamRegion {
         }
     }
 
+    /// The host address of RAM offset `off` (`off` from [`Self::offset`]).
+    pub fn host_ptr(&self, off: usize) -> *mut u8 {
+        self.host.wrapping_add(off)
+    }
+
     /// Copies RAM at offset `off` into `buf` (loaders, the debugger).
     pub fn read_bytes(&self, off: usize, buf: &mut [u8]) {
         assert!(

@@ -57,6 +57,11 @@ pub struct CodeCache {
     code_pages: Vec<u64>,
     /// Page number of RAM's first page.
     first_page: u64,
+    /// Counts pages becoming code pages: a vCPU that sees it change drops its fast TLB's
+    /// write entries (which may map such a page for stores that bypass `note_write`).
+    code_epoch: u64,
+    /// The JIT's translations of these blocks, dropped with them.
+    pub jit: crate::jit::Cache,
 }
 
 impl CodeCache {
@@ -81,7 +86,10 @@ impl CodeCache {
             debug_assert!(false, "code at {pa:#x} is outside RAM");
             return;
         };
-        self.code_pages[word] |= bit;
+        if self.code_pages[word] & bit == 0 {
+            self.code_pages[word] |= bit;
+            self.code_epoch += 1;
+        }
         self.pages.entry(page).or_default().push(pa);
         self.blocks.insert(pa, block);
     }
@@ -109,6 +117,17 @@ impl CodeCache {
         }
         self.blocks.clear();
         self.pages.clear();
+        self.jit.flush();
+    }
+
+    /// See `code_epoch`.
+    pub fn code_epoch(&self) -> u64 {
+        self.code_epoch
+    }
+
+    /// Whether the page holding physical address `pa` holds decoded code.
+    pub fn holds_code_at(&self, pa: u64) -> bool {
+        self.holds_code(pa >> PAGE_SHIFT)
     }
 
     /// Sizes the page bitmap for `ram`.
@@ -158,6 +177,7 @@ impl CodeCache {
                 self.blocks.remove(&s);
             }
         }
+        self.jit.drop_page(page);
     }
 }
 

@@ -37,6 +37,10 @@ pub struct Cpu {
     pub breakpoints: crate::exec::Breakpoints,
     /// Debugger watchpoints the memory path checks (see `watch.rs`).
     pub watchpoints: crate::watch::Watchpoints,
+    /// Which executor `run` uses.
+    pub engine: crate::jit::Engine,
+    /// The JIT's per-vCPU state (`jit/mod.rs`).
+    pub jit: crate::jit::VcpuJit,
 }
 
 impl Cpu {
@@ -56,6 +60,8 @@ impl Cpu {
             sysreg_ext: None,
             breakpoints: Default::default(),
             watchpoints: Default::default(),
+            engine: Default::default(),
+            jit: Default::default(),
         }
     }
 

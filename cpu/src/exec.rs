@@ -99,6 +99,9 @@ impl Cpu {
                 return x;
             }
         }
+        if self.engine == crate::jit::Engine::Jit {
+            return self.run_jit(m, budget);
+        }
         // Two instances of one loop: the breakpoint check costs nothing when none is set.
         if self.breakpoints.is_empty() {
             self.run_blocks::<false>(m, budget)
@@ -118,36 +121,46 @@ impl Cpu {
             if self.lines.any() {
                 self.take_pending_interrupt();
             }
-            let block = match self.fetch_block(m) {
-                Ok(b) => b,
-                Err(e) => {
-                    // A faulting fetch counts as a step, so a guest caught in an
-                    // exception loop still runs out of budget.
-                    self.icount += 1;
-                    self.take_exception(e);
-                    continue;
-                }
-            };
-            for d in block.iter() {
-                if BREAKPOINTS && self.breakpoints.contains(self.s.pc) {
-                    return Exit::Breakpoint;
-                }
-                self.icount += 1;
-                match (d.exec)(self, m, d.insn) {
-                    Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
-                    Flow::Jump => break,
-                    Flow::Exception(e) => {
-                        if self.watch_stop(&e) {
-                            return Exit::Watchpoint;
-                        }
-                        self.take_exception(e);
-                        break;
-                    }
-                    Flow::Exit(x) => return x,
-                }
+            if let Some(x) = self.interp_block::<BREAKPOINTS>(m) {
+                return x;
             }
         }
         Exit::Budget
+    }
+
+    /// Fetches and interprets the block at the PC (the loop's body after the interrupt
+    /// check; the JIT's dispatcher uses it for code it does not translate).
+    #[inline(always)]
+    pub(crate) fn interp_block<const BREAKPOINTS: bool>(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+        let block = match self.fetch_block(m) {
+            Ok(b) => b,
+            Err(e) => {
+                // A faulting fetch counts as a step, so a guest caught in an
+                // exception loop still runs out of budget.
+                self.icount += 1;
+                self.take_exception(e);
+                return None;
+            }
+        };
+        for d in block.iter() {
+            if BREAKPOINTS && self.breakpoints.contains(self.s.pc) {
+                return Some(Exit::Breakpoint);
+            }
+            self.icount += 1;
+            match (d.exec)(self, m, d.insn) {
+                Flow::Next => self.s.pc = self.s.pc.wrapping_add(4),
+                Flow::Jump => break,
+                Flow::Exception(e) => {
+                    if self.watch_stop(&e) {
+                        return Some(Exit::Watchpoint);
+                    }
+                    self.take_exception(e);
+                    break;
+                }
+                Flow::Exit(x) => return Some(x),
+            }
+        }
+        None
     }
 
     /// Executes exactly one instruction (the debugger's single step). With `irqs`, a
@@ -192,7 +205,7 @@ impl Cpu {
     /// Takes the highest-priority unmasked asynchronous exception, if any (SError, then FIQ,
     /// then IRQ). PSTATE.{A,I,F} mask them at EL1 and, for these EL1-targeted
     /// interrupts, at EL0 too (Arm ARM D1.11.1). True if one was taken.
-    fn take_pending_interrupt(&mut self) -> bool {
+    pub(crate) fn take_pending_interrupt(&mut self) -> bool {
         use crate::exception::vector;
         use crate::state::{DAIF_A, DAIF_F, DAIF_I};
         let daif = self.s.daif;
@@ -235,6 +248,14 @@ impl Cpu {
             let word = m.read_phys(pa, 4).ok_or_else(|| self.fetch_abort(pc))?;
             return Ok(Rc::from([decode::decode(word as u32)]));
         };
+        let block = self.decode_block(m, pa);
+        m.code.insert(&m.ram, pa, block.clone());
+        Ok(block)
+    }
+
+    /// Decodes the block at physical address `pa` (in RAM): up to the page's end, the
+    /// block length limit, or an instruction that ends blocks.
+    pub(crate) fn decode_block(&self, m: &Mem<'_>, pa: u64) -> Block {
         let page_end = (pa | ((1 << PAGE_SHIFT) - 1)) + 1;
         let mut insns = Vec::with_capacity(16);
         let mut a = pa;
@@ -247,12 +268,10 @@ impl Cpu {
                 break;
             }
         }
-        let block: Block = Rc::from(insns);
-        m.code.insert(&m.ram, pa, block.clone());
-        Ok(block)
+        Rc::from(insns)
     }
 
-    fn pc_alignment_fault(&self) -> Exception {
+    pub(crate) fn pc_alignment_fault(&self) -> Exception {
         Exception {
             ec: crate::exception::ec::PC_ALIGN,
             iss: 0,

@@ -8,6 +8,10 @@ use std::sync::Arc;
 const IRQ: u8 = 1 << 0;
 const FIQ: u8 = 1 << 1;
 const SERROR: u8 = 1 << 2;
+/// The lines' bits in the word [`IrqLines::as_ptr`] points to (read by generated code).
+pub const IRQ_BIT: u8 = IRQ;
+pub const FIQ_BIT: u8 = FIQ;
+pub const SERROR_BIT: u8 = SERROR;
 
 #[derive(Default, Debug)]
 pub struct IrqLines {
@@ -36,6 +40,11 @@ impl IrqLines {
     /// A physical SError (an asynchronous external abort), pending until taken.
     pub fn set_serror(&self, high: bool) {
         self.set(SERROR, high)
+    }
+
+    /// The input word, for the JIT's block entries (lines live as long as the vCPU).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.level.as_ptr() as *const u8
     }
 
     /// Whether any input is asserted (masked or not): what ends a WFI.

@@ -14,7 +14,7 @@
 /// log2 of the reservation granule in bytes.
 pub const ERG_SHIFT: u32 = 6;
 
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Monitors {
     /// Reserved granule (physical address >> ERG_SHIFT) per vCPU index.
     reserved: Vec<Option<u64>>,
@@ -50,6 +50,12 @@ impl Monitors {
     }
 
     /// Whether `cpu` holds a reservation covering `pa`.
+    /// Where the count of held reservations lives, for generated stores (which take the
+    /// slow path while it is not zero). Valid while the monitors live.
+    pub fn armed_ptr(&self) -> *const usize {
+        &self.armed
+    }
+
     pub fn holds(&self, cpu: usize, pa: u64) -> bool {
         self.reserved.get(cpu).copied().flatten() == Some(pa >> ERG_SHIFT)
     }

@@ -1,7 +1,7 @@
 //! A small harness for CPU tests: a vCPU with a block of RAM, no devices, and a program
 //! that ends with a marker HVC. Tests are written once through [`cpu_test!`] and run on
-//! every executor (the interpreter today; the JIT and a lockstep JIT-vs-interpreter
-//! variant join by adding to [`Executor`] without touching the tests).
+//! every executor: the interpreter, the JIT, and the two in lockstep (each block run on
+//! both from the same state, registers compared after every block, RAM at the end).
 
 use crate::bus::{Bus, BusError, RamRegion};
 use crate::cpu::Cpu;
@@ -20,6 +20,9 @@ pub const END_MARKER: u32 = 0xd400_0002 | (0xfffe << 5);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Executor {
     Interpreter,
+    Jit,
+    /// The JIT, checked block by block against a shadow interpreter.
+    Lockstep,
 }
 
 /// A bus with nothing on it: every access is an external abort.
@@ -54,7 +57,56 @@ impl TestCpu {
             tlbi: TlbBroadcast::new(),
         };
         t.cpu.s.pc = RAM_BASE;
+        if executor != Executor::Interpreter {
+            t.cpu.engine = crate::jit::Engine::Jit;
+        }
         t
+    }
+
+    /// An interpreter copy of this vCPU and its RAM, to run beside it.
+    fn shadow(&self) -> TestCpu {
+        let mut s = TestCpu::new(Executor::Interpreter);
+        s.ram.clone_from(&self.ram);
+        s.monitors = self.monitors.clone();
+        let (a, b) = (&mut s.cpu, &self.cpu);
+        a.s = b.s.clone();
+        a.sys = b.sys.clone();
+        a.icount = b.icount;
+        a.clock_offset = b.clock_offset;
+        a.timers = b.timers.clone();
+        a.event = b.event;
+        a.stream_seen = b.stream_seen;
+        a.breakpoints = b.breakpoints.clone();
+        a.watchpoints = b.watchpoints.clone();
+        a.lines.set_irq(b.lines.irq());
+        a.lines.set_fiq(b.lines.fiq());
+        a.lines.set_serror(b.lines.serror());
+        a.mmu_context_changed();
+        s
+    }
+
+    /// Runs this (JIT) vCPU and an interpreter shadow one block at a time, comparing
+    /// everything the guest can see after each block.
+    fn run_lockstep(&mut self, limit: u64) -> Exit {
+        if self.cpu.sysreg_ext.is_some() {
+            // The machine's extension registers have side effects a shadow would repeat:
+            // such a test runs on the JIT alone.
+            return self.with_mem(None, |cpu, mem| cpu.run(mem, limit));
+        }
+        let mut shadow = self.shadow();
+        let end = self.cpu.icount + limit;
+        loop {
+            let before = self.cpu.s.pc;
+            let a = self.with_mem(None, |cpu, mem| cpu.run(mem, 1));
+            let b = shadow.with_mem(None, |cpu, mem| cpu.run(mem, 1));
+            let what = format!("block at {before:#x}");
+            assert_eq!(a, b, "exit of the {what}");
+            assert_same_state(&self.cpu, &shadow.cpu, &what);
+            if a != Exit::Budget || self.cpu.icount >= end {
+                assert!(self.ram == shadow.ram, "RAM differs after the {what}");
+                return a;
+            }
+        }
     }
 
     pub fn ram_region(&mut self) -> RamRegion {
@@ -125,9 +177,10 @@ impl TestCpu {
     /// Runs until the end marker or another exit; at most `limit` instructions.
     pub fn run_limit(&mut self, limit: u64) -> Exit {
         let executor = self.executor;
-        self.with_mem(None, |cpu, mem| match executor {
-            Executor::Interpreter => cpu.run(mem, limit),
-        })
+        match executor {
+            Executor::Lockstep => self.run_lockstep(limit),
+            _ => self.with_mem(None, |cpu, mem| cpu.run(mem, limit)),
+        }
     }
 
     /// Runs the loaded program to its end marker, panicking on any other exit.
@@ -149,6 +202,23 @@ impl TestCpu {
     pub fn nzcv(&self) -> u32 {
         self.cpu.s.nzcv
     }
+}
+
+/// Asserts that two vCPUs are in the same architectural state (and count).
+pub fn assert_same_state(a: &Cpu, b: &Cpu, what: &str) {
+    assert_eq!(a.s.x, b.s.x, "X registers after the {what}");
+    assert_eq!(a.s.pc, b.s.pc, "PC after the {what}");
+    assert_eq!(a.s.nzcv, b.s.nzcv, "NZCV after the {what}");
+    assert_eq!(
+        (a.s.daif, a.s.el, a.s.spsel, a.s.sp_el0, a.s.sp_el1),
+        (b.s.daif, b.s.el, b.s.spsel, b.s.sp_el0, b.s.sp_el1),
+        "PSTATE and banked SPs after the {what}"
+    );
+    assert_eq!(a.s.v, b.s.v, "V registers after the {what}");
+    assert_eq!((a.s.fpcr, a.s.fpsr), (b.s.fpcr, b.s.fpsr), "FPCR/FPSR after the {what}");
+    assert_eq!(a.icount, b.icount, "instruction count after the {what}");
+    assert_eq!(format!("{:?}", a.sys), format!("{:?}", b.sys), "system registers after the {what}");
+    assert_eq!(a.event, b.event, "event register after the {what}");
 }
 
 /// Assembles A64 code with dynasm into a byte vector:
@@ -185,6 +255,18 @@ macro_rules! cpu_test {
             fn interpreter() {
                 #[allow(unused_mut)]
                 let mut $t = $crate::testing::TestCpu::new($crate::testing::Executor::Interpreter);
+                $body
+            }
+            #[test]
+            fn jit() {
+                #[allow(unused_mut)]
+                let mut $t = $crate::testing::TestCpu::new($crate::testing::Executor::Jit);
+                $body
+            }
+            #[test]
+            fn lockstep() {
+                #[allow(unused_mut)]
+                let mut $t = $crate::testing::TestCpu::new($crate::testing::Executor::Lockstep);
                 $body
             }
         }

@@ -17,7 +17,7 @@ pub mod floating_point_data_processing_1;
 pub mod floating_point_data_processing_2;
 pub mod floating_point_data_processing_3;
 pub mod floating_point_immediate;
-mod load_store;
+pub(crate) mod load_store;
 pub mod load_store_exclusive;
 pub mod load_store_literal;
 pub mod load_store_pair;

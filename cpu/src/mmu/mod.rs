@@ -157,7 +157,7 @@ impl Cpu {
         } else {
             self.sys.ttbr0_el1
         };
-        self.tlb.asid = (ttbr >> 48) as u16 & self.asid_mask();
+        self.tlb.set_asid((ttbr >> 48) as u16 & self.asid_mask());
     }
 
     /// To call after changing translation registers behind the sysreg table's back (a

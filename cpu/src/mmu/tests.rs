@@ -540,7 +540,7 @@ cpu_test! {
         // global entry still is.
         t.set_x(5, 2 << 48 | L0);
         run(&mut t, &a64!(; msr 0x4100, x5 ; isb));
-        assert_eq!(t.cpu.tlb.asid, 2);
+        assert_eq!(t.cpu.tlb.asid(), 2);
         assert_eq!(read(&mut t, VA_4K), Ok(2));
         assert_eq!(read(&mut t, VA_4K + 0x1000), Ok(1));
     }
@@ -549,11 +549,11 @@ cpu_test! {
         setup_4k(&mut t, page(DATA, NORMAL));
         t.cpu.set_ttbr0_el1(0x1234 << 48 | L0);
         t.cpu.set_ttbr1_el1(0x5678 << 48);
-        assert_eq!(t.cpu.tlb.asid, 0x1234);
+        assert_eq!(t.cpu.tlb.asid(), 0x1234);
         t.cpu.set_tcr_el1(tcr_4k(16, 16) | tcr::A1);
-        assert_eq!(t.cpu.tlb.asid, 0x5678);
+        assert_eq!(t.cpu.tlb.asid(), 0x5678);
         t.cpu.set_tcr_el1(tcr_4k(16, 16) & !tcr::AS | tcr::A1);
-        assert_eq!(t.cpu.tlb.asid, 0x78);
+        assert_eq!(t.cpu.tlb.asid(), 0x78);
     }
 
     fn tlbi_by_asid_and_by_va_for_one_asid(t) {

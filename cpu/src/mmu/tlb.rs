@@ -121,17 +121,87 @@ impl TlbBroadcast {
     }
 }
 
+/// log2 of the entries of each fast-TLB set.
+pub const FAST_TLB_BITS: u32 = 8;
+pub const FAST_TLB_ENTRIES: usize = 1 << FAST_TLB_BITS;
+
+/// One entry of the JIT's fast TLB: a 4 KiB VA page whose data is plain guest RAM,
+/// reached at host address `addend + va`. `repr(C)`: generated code reads it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastEntry {
+    /// The page's VA, or [`INVALID_TAG`].
+    pub tag: u64,
+    pub addend: u64,
+}
+
+const FAST_EMPTY: FastEntry = FastEntry {
+    tag: INVALID_TAG,
+    addend: 0,
+};
+
+/// What translated code looks up before a load or store (`jit/load_store.rs`): a cache of
+/// the TLB's translations of RAM pages, one set per (EL, read or write), each entry
+/// already resolved to a host address. It only ever holds what the TLB would answer, and
+/// every change of the TLB empties it, so it needs no ASID or permission bits: entries
+/// are for the current ASID, and a set holds only pages its EL may access that way. Write
+/// sets never hold pages with translated code, so stores to code take the slow path.
+#[repr(C)]
+pub struct FastTlb {
+    /// Set `el * 2 + write`.
+    pub sets: [[FastEntry; FAST_TLB_ENTRIES]; 4],
+    used: bool,
+}
+
+impl FastTlb {
+    /// Byte offset of set (`el`, `write`) from the start of the structure.
+    pub const fn set_offset(el: u8, write: bool) -> usize {
+        (el as usize * 2 + write as usize) * FAST_TLB_ENTRIES * std::mem::size_of::<FastEntry>()
+    }
+
+    /// Caches `va`'s page as `host_page` (the host address of its first byte).
+    pub fn fill(&mut self, el: u8, write: bool, va: u64, host_page: u64) {
+        let page = va & !PAGE_MASK;
+        let i = (va >> TLB_PAGE_SHIFT) as usize & (FAST_TLB_ENTRIES - 1);
+        self.sets[el as usize * 2 + write as usize][i] = FastEntry {
+            tag: page,
+            addend: host_page.wrapping_sub(page),
+        };
+        self.used = true;
+    }
+
+    pub fn clear(&mut self) {
+        if self.used {
+            for set in self.sets.iter_mut() {
+                set.fill(FAST_EMPTY);
+            }
+            self.used = false;
+        }
+    }
+
+    /// Drops the write entries only (a page became a code page somewhere).
+    pub fn clear_writes(&mut self) {
+        if self.used {
+            self.sets[1].fill(FAST_EMPTY);
+            self.sets[3].fill(FAST_EMPTY);
+        }
+    }
+}
+
 /// The software TLB of one vCPU.
 pub struct Tlb {
     entries: Box<[TlbEntry; TLB_ENTRIES]>,
-    /// The current ASID (from the TTBR that TCR_EL1.A1 selects, at the TCR_EL1.AS size).
-    pub asid: u16,
+    /// The current ASID (from the TTBR that TCR_EL1.A1 selects, at the TCR_EL1.AS size);
+    /// set through [`Tlb::set_asid`].
+    asid: u16,
     /// Bit n set: some entry may belong to a translation of size 2^n.
     sizes: u64,
     /// Whether any entry may be valid (a flush of an empty TLB is free).
     used: bool,
     /// Broadcast operations applied so far (a sequence number of [`TlbBroadcast`]).
     seen: u64,
+    /// The JIT's view of this TLB, emptied whenever the TLB changes.
+    pub fast: Box<FastTlb>,
 }
 
 impl Default for Tlb {
@@ -149,6 +219,22 @@ impl Tlb {
             sizes: 0,
             used: false,
             seen: 0,
+            fast: Box::new(FastTlb {
+                sets: [[FAST_EMPTY; FAST_TLB_ENTRIES]; 4],
+                used: false,
+            }),
+        }
+    }
+
+    pub fn asid(&self) -> u16 {
+        self.asid
+    }
+
+    /// Switches the current ASID; the fast TLB holds the old one's pages, so it empties.
+    pub fn set_asid(&mut self, asid: u16) {
+        if asid != self.asid {
+            self.asid = asid;
+            self.fast.clear();
         }
     }
 
@@ -184,6 +270,7 @@ impl Tlb {
 
     /// Drops every entry.
     pub fn flush(&mut self) {
+        self.fast.clear();
         if self.used {
             self.entries.fill(EMPTY);
             self.sizes = 0;
@@ -193,6 +280,7 @@ impl Tlb {
 
     /// Performs a TLB maintenance operation on this TLB.
     pub fn apply(&mut self, op: TlbiOp) {
+        self.fast.clear();
         match op {
             TlbiOp::All => self.flush(),
             TlbiOp::Asid(asid) => {
@@ -297,12 +385,12 @@ mod tests {
     #[test]
     fn hit_needs_tag_permission_and_asid() {
         let mut tlb = Tlb::new();
-        tlb.asid = 5;
+        tlb.set_asid(5);
         tlb.fill(0x1234_5000, &translation(0x4000_0000, 12, false));
         assert_eq!(tlb.lookup(0x1234_5678, perm::R1), Some(0x4000_0678));
         assert_eq!(tlb.lookup(0x1234_5678, perm::R0), None); // EL0 may not read
         assert_eq!(tlb.lookup(0x1234_6678, perm::R1), None); // another page
-        tlb.asid = 6;
+        tlb.set_asid(6);
         assert_eq!(tlb.lookup(0x1234_5678, perm::R1), None); // another ASID
     }
 

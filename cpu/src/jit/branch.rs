@@ -1,0 +1,139 @@
+//! Branches (Arm ARM C4.1.87), compiled: beside `interp/branch.rs`. Direct targets are
+//! constants of the translation, so each exit is a chain slot (same page) or a return to
+//! the dispatcher with the PC set. Register branches, ERET and the exception generating
+//! instructions run through the interpreter, and the block returns to the dispatcher.
+
+use super::emit::{Alu, Cc, Label, Shift, RAX, RCX, R8};
+use super::translate::{Tx, End, NZCV};
+use crate::insn::{sext, Insn};
+use crate::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
+
+const LR: u32 = 30;
+
+/// PC + a signed word offset in instruction bits hi..lo, if BranchAddr() leaves it as it
+/// is whatever TCR_EL1.TBIx say (it does for every target near a canonical PC).
+fn target(tx: &Tx, i: Insn, hi: u32, lo: u32) -> Option<u64> {
+    let words = i.bits(hi, lo) as u64;
+    let t = tx.va.wrapping_add(sext(words << 2, hi - lo + 3));
+    (sext(t, 56) == t).then_some(t)
+}
+
+/// The exits of a conditional branch: fall through to the next instruction, or (from
+/// `taken`) go to `to`.
+fn two_way(tx: &mut Tx, taken: Label, to: u64) {
+    let pending = tx.pending;
+    let next = tx.va.wrapping_add(4);
+    tx.exit_to(next);
+    tx.pending = pending;
+    tx.e.bind(taken);
+    tx.exit_to(to);
+    tx.end = End::Exits;
+}
+
+/// Jumps to `l` if ConditionHolds(`cond`) on the guest's NZCV (clobbers `rax`, `rcx`).
+pub fn jump_if_condition(tx: &mut Tx, cond: u32, l: Label) {
+    let invert = cond & 1 == 1 && cond != 0b1111;
+    let e = &mut tx.e;
+    if cond >> 1 == 7 {
+        e.jmp(l);
+        return;
+    }
+    e.load32(RAX, super::emit::RBX, NZCV);
+    // Each base condition leaves x86 ZF clear when it holds (`nz`) or set (`z`).
+    let holds_on_nz = match cond >> 1 {
+        0 => test(e, NZCV_Z),
+        1 => test(e, NZCV_C),
+        2 => test(e, NZCV_N),
+        3 => test(e, NZCV_V),
+        4 => {
+            // HI: C set and Z clear.
+            e.alu_imm(Alu::And, false, RAX, (NZCV_C | NZCV_Z) as i32);
+            e.alu_imm(Alu::Cmp, false, RAX, NZCV_C as i32);
+            false
+        }
+        5 => {
+            // GE: N == V (N shifted onto V, xor'd).
+            n_xor_v(e);
+            false
+        }
+        _ => {
+            // GT: N == V and Z clear.
+            n_xor_v(e);
+            e.alu_imm(Alu::And, false, RCX, NZCV_V as i32);
+            e.alu_imm(Alu::And, false, RAX, NZCV_Z as i32);
+            e.alu(Alu::Or, false, RCX, RAX);
+            false
+        }
+    };
+    let cc = if holds_on_nz != invert { Cc::Ne } else { Cc::E };
+    e.jcc(cc, l);
+
+    fn test(e: &mut super::emit::Emitter, bit: u32) -> bool {
+        e.alu_imm(Alu::Test, false, RAX, bit as i32);
+        true
+    }
+    fn n_xor_v(e: &mut super::emit::Emitter) {
+        e.mov32(RCX, RAX);
+        e.shift_imm(Shift::Shr, false, RCX, 3);
+        e.alu(Alu::Xor, false, RCX, RAX);
+        e.alu_imm(Alu::Test, false, RCX, NZCV_V as i32);
+    }
+}
+
+/// B, BL.
+pub fn b_imm(tx: &mut Tx, i: Insn) -> bool {
+    let Some(to) = target(tx, i, 25, 0) else {
+        return false;
+    };
+    if i.bit(31) {
+        tx.e.mov_imm(R8, tx.va.wrapping_add(4));
+        tx.set_x(LR, R8, true);
+    }
+    tx.exit_to(to);
+    tx.end = End::Exits;
+    true
+}
+
+/// CBZ, CBNZ.
+pub fn cbz(tx: &mut Tx, i: Insn) -> bool {
+    let Some(to) = target(tx, i, 23, 5) else {
+        return false;
+    };
+    tx.get_x(R8, i.rt());
+    tx.e.alu(Alu::Test, i.sf(), R8, R8);
+    let taken = tx.e.label();
+    tx.e.jcc(if i.bit(24) { Cc::Ne } else { Cc::E }, taken);
+    two_way(tx, taken, to);
+    true
+}
+
+/// TBZ, TBNZ.
+pub fn tbz(tx: &mut Tx, i: Insn) -> bool {
+    let Some(to) = target(tx, i, 18, 5) else {
+        return false;
+    };
+    let bit = (i.bits(31, 31) << 5 | i.bits(23, 19)) as u8;
+    tx.get_x(R8, i.rt());
+    tx.e.bt(R8, bit);
+    let taken = tx.e.label();
+    tx.e.jcc(if i.bit(24) { Cc::B } else { Cc::Ae }, taken);
+    two_way(tx, taken, to);
+    true
+}
+
+/// B.cond.
+pub fn b_cond(tx: &mut Tx, i: Insn) -> bool {
+    let Some(to) = target(tx, i, 23, 5) else {
+        return false;
+    };
+    let taken = tx.e.label();
+    jump_if_condition(tx, i.bits(3, 0), taken);
+    two_way(tx, taken, to);
+    true
+}
+
+/// The hints that do nothing here (NOP, YIELD, and the v8.x hints a v8.0 core executes
+/// as NOP); WFE, WFI, SEV and SEVL run through the interpreter.
+pub fn hint(_: &mut Tx, i: Insn) -> bool {
+    !matches!(i.bits(11, 5), 2..=5)
+}

@@ -1,0 +1,104 @@
+//! Data processing — register (Arm ARM C4.1.89), compiled: beside `interp/dp_reg.rs`.
+
+use super::branch::jump_if_condition;
+use super::emit::{Alu, Shift, R10, R8, R9};
+use super::translate::Tx;
+use crate::insn::Insn;
+
+/// Loads Rm shifted by `ty` (LSL, LSR, ASR, ROR) by `amount` into `r`, in the datasize.
+fn shifted_rm(tx: &mut Tx, r: super::emit::R, i: Insn, sf: bool) {
+    tx.get_x(r, i.rm());
+    let amount = i.imm6() as u8;
+    if amount != 0 {
+        let op = match i.shift() {
+            0 => Shift::Shl,
+            1 => Shift::Shr,
+            2 => Shift::Sar,
+            _ => Shift::Ror,
+        };
+        tx.e.shift_imm(op, sf, r, amount);
+    }
+}
+
+/// AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (shifted register).
+pub fn logical_shifted(tx: &mut Tx, i: Insn) -> bool {
+    let sf = i.sf();
+    if !sf && i.bit(15) {
+        return false;
+    }
+    shifted_rm(tx, R9, i, sf);
+    if i.bit(21) {
+        tx.e.not(sf, R9);
+    }
+    tx.get_x(R8, i.rn());
+    let opc = i.bits(30, 29);
+    let op = match opc {
+        0b01 => Alu::Or,
+        0b10 => Alu::Xor,
+        _ => Alu::And,
+    };
+    tx.e.alu(op, sf, R8, R9);
+    if opc == 0b11 {
+        tx.set_nzcv_from_flags(false);
+    }
+    tx.set_x(i.rd(), R8, sf);
+    true
+}
+
+/// ADD, ADDS, SUB, SUBS (shifted register); ROR is reserved.
+pub fn add_sub_shifted(tx: &mut Tx, i: Insn) -> bool {
+    let sf = i.sf();
+    if i.shift() == 3 || (!sf && i.bit(15)) {
+        return false;
+    }
+    shifted_rm(tx, R9, i, sf);
+    tx.get_x(R8, i.rn());
+    let sub = i.bit(30);
+    tx.e.alu(if sub { Alu::Sub } else { Alu::Add }, sf, R8, R9);
+    if i.bit(29) {
+        tx.set_nzcv_from_flags(sub);
+    }
+    tx.set_x(i.rd(), R8, sf);
+    true
+}
+
+/// CSEL, CSINC, CSINV, CSNEG.
+pub fn cond_select(tx: &mut Tx, i: Insn) -> bool {
+    if i.bit(29) || i.bit(11) {
+        return false;
+    }
+    let sf = i.sf();
+    tx.get_x(R8, i.rn());
+    tx.get_x(R9, i.rm());
+    if i.bit(30) {
+        tx.e.not(true, R9);
+    }
+    if i.bit(10) {
+        tx.e.alu_imm(Alu::Add, true, R9, 1);
+    }
+    let holds = tx.e.label();
+    jump_if_condition(tx, i.cond(), holds);
+    tx.e.mov(R8, R9);
+    tx.e.bind(holds);
+    tx.set_x(i.rd(), R8, sf);
+    true
+}
+
+/// MADD, MSUB; the long and high multiplies run through the interpreter.
+pub fn dp_3src(tx: &mut Tx, i: Insn) -> bool {
+    if i.bits(30, 29) != 0 || i.bits(23, 21) != 0 {
+        return false;
+    }
+    let sf = i.sf();
+    tx.get_x(R8, i.rn());
+    tx.get_x(R9, i.rm());
+    tx.e.imul(sf, R8, R9);
+    tx.get_x(R10, i.ra());
+    if i.bit(15) {
+        tx.e.alu(Alu::Sub, sf, R10, R8);
+    } else {
+        tx.e.alu(Alu::Add, sf, R10, R8);
+    }
+    tx.set_x(i.rd(), R10, sf);
+    true
+}
