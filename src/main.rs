@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use armvirt_machine::config::{self, Config, GdbAddr, DEFAULT_GDB_HOST, DEFAULT_GDB_PORT};
 use armvirt_machine::irqchip::GicVersion;
+use armvirt_machine::options::{Engine, Options};
 use armvirt_machine::rtc::{self, RtcBase};
 use armvirt_machine::{Machine, RunEnd};
 use armvirt_stub::{Listener, Served};
@@ -94,9 +95,22 @@ struct Cli {
     #[arg(short = 'd', value_name = "LIST", value_parser = armvirt_cpu::log::parse)]
     log: Option<u32>,
 
+    /// Executor: jit (translated x86-64 code, the default) or interp (the reference
+    /// interpreter); the guest cannot tell them apart
+    #[arg(long, value_name = "jit|interp", default_value = "jit", value_parser = parse_engine)]
+    engine: Engine,
+
     /// Write the -d log to FILE instead of stderr
     #[arg(short = 'D', value_name = "FILE")]
     log_file: Option<PathBuf>,
+}
+
+fn parse_engine(text: &str) -> Result<Engine, String> {
+    match text {
+        "jit" => Ok(Engine::Jit),
+        "interp" => Ok(Engine::Interp),
+        _ => Err(format!("'{text}' is not an engine (jit or interp)")),
+    }
 }
 
 fn parse_gic(text: &str) -> Result<GicVersion, String> {
@@ -175,6 +189,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         start_halted: cli.start_halted,
         gic: cli.gic,
         rtc_base: cli.rtc,
+        options: Options {
+            engine: cli.engine,
+            ..Options::default()
+        },
         ..Config::new("")
     };
     let mut machine = Machine::new(config).map_err(|e| e.to_string())?;

@@ -60,7 +60,8 @@ impl Cpu {
             sysreg_ext: None,
             breakpoints: Default::default(),
             watchpoints: Default::default(),
-            engine: Default::default(),
+            // The reference, unless the machine chooses the JIT.
+            engine: crate::jit::Engine::Interp,
             jit: Default::default(),
         }
     }

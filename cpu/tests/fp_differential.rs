@@ -529,12 +529,17 @@ fn scalar_fp_agrees_with_qemu() {
              or set ARMVIRT_SKIP_QEMU=1 to skip this test"
         );
     }
-    let mut t = TestCpu::new(Executor::Interpreter);
     let mut failures = Vec::new();
+    let mut interp = TestCpu::new(Executor::Interpreter);
+    let mut jit = TestCpu::new(Executor::Jit);
     for (n, form) in forms().iter().enumerate() {
         let recs = records(form, 0x9e37_79b9_7f4a_7c15 ^ (n as u64) << 32);
         let want = run_qemu(form, &recs);
-        let got = run_ours(&mut t, form, &recs);
+        let got = run_ours(&mut interp, form, &recs);
+        // The JIT must agree with the reference wherever the interpreter does.
+        if run_ours(&mut jit, form, &recs) != got {
+            failures.push(format!("{}: the JIT differs from the interpreter", form.name));
+        }
         let bad: Vec<usize> = (0..recs.len()).filter(|&i| want[i] != got[i]).collect();
         for &i in bad.iter().take(4) {
             eprintln!(

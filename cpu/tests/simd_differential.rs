@@ -769,6 +769,7 @@ fn simd_groups_agree_with_qemu() {
     let mut rng = Rng(seed);
     let mut failures = Vec::new();
     let mut t = TestCpu::new(Executor::Interpreter);
+    let mut jit = TestCpu::new(Executor::Jit);
     for g in GROUPS {
         // The FP groups have many special cases per operation: three times the cases.
         let n = cases_per_group() * if g.fp { 3 } else { 1 };
@@ -787,6 +788,9 @@ fn simd_groups_agree_with_qemu() {
                 failures.push(format!("{}: insn {:#010x} unimplemented", g.name, c.insn));
                 continue;
             };
+            if run_ours(&mut jit, c).as_ref() != Some(&got) {
+                failures.push(format!("{}: insn {:#010x}: the JIT differs from the interpreter", g.name, c.insn));
+            }
             compared += 1;
             let want = if want.undefined {
                 Outcome::undefined()

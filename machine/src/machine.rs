@@ -111,6 +111,9 @@ impl Machine {
 
         let mut bus = default_bus()?;
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
+        for v in &mut vcpus {
+            v.cpu.engine = config.options.engine;
+        }
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
         let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and

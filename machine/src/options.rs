@@ -27,15 +27,8 @@ impl CpuModel {
     }
 }
 
-/// Which executor runs guest code (`--engine`). The guest cannot tell them apart.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Engine {
-    /// Translated blocks of x86-64 code (`cpu/src/jit/`).
-    #[default]
-    Jit,
-    /// The reference interpreter (`cpu/src/interp/`).
-    Interp,
-}
+/// Which executor runs guest code (`--engine`): the JIT unless told otherwise.
+pub use armvirt_cpu::Engine;
 
 /// A raw disk image (`-drive file=F,format=raw[,readonly=on][,snapshot=on]`).
 #[derive(Clone, Debug, PartialEq, Eq)]

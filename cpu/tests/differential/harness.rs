@@ -7,6 +7,7 @@ use super::case::{flags, Case, State};
 use super::disasm::disassemble;
 use super::known::KNOWN;
 use super::ours::{El, Ours};
+use armvirt_cpu::testing::Executor;
 use super::reference::{self, RefError};
 use armvirt_cpu::exec::describe;
 
@@ -47,6 +48,9 @@ pub fn reference_states(tag: &str, cases: &[Case]) -> Vec<State> {
     }
 }
 
+/// The executors our side runs every case on.
+const ENGINES: [Executor; 2] = [Executor::Interpreter, Executor::Jit];
+
 /// Runs every case of `group` on both sides; panics with a report if any differs.
 pub fn check(group: &str, cases: &[Case]) {
     if skip_without_qemu() {
@@ -78,17 +82,22 @@ pub fn check(group: &str, cases: &[Case]) {
             } else {
                 &[El::El0, El::El1]
             };
-            for &el in els {
-                match ours.run(case, addr, el) {
+            // Both engines: the JIT must match the reference as the interpreter does.
+            let runs = els.iter().flat_map(|&el| ENGINES.iter().map(move |&x| (el, x)));
+            for (el, engine) in runs {
+                match ours.run(case, addr, el, engine) {
                     Ok(got) if got == *want => continue,
                     Ok(got) => {
                         mismatched += 1;
                         let diff = got.diff(want).join("\n    ");
-                        failures.push((first + i, format!("at {el:?} differs:\n    {diff}")));
+                        failures.push((
+                            first + i,
+                            format!("at {el:?} on the {engine:?} differs:\n    {diff}"),
+                        ));
                     }
                     Err(e) => {
                         unfinished += 1;
-                        failures.push((first + i, format!("at {el:?}: {e}")));
+                        failures.push((first + i, format!("at {el:?} on the {engine:?}: {e}")));
                     }
                 }
                 break; // one report per case

@@ -50,9 +50,12 @@ impl Ours {
     }
 
     /// Runs `case` with its first word at `addr`; Err describes how it failed to finish.
-    pub fn run(&mut self, case: &Case, addr: u64, el: El) -> Result<State, String> {
+    pub fn run(&mut self, case: &Case, addr: u64, el: El, on: Executor) -> Result<State, String> {
         let t = &mut self.t;
         t.cpu = Cpu::new(0, 0);
+        if on != Executor::Interpreter {
+            t.cpu.engine = armvirt_cpu::Engine::Jit;
+        }
         t.cpu.sys.vbar_el1 = VECTORS;
         t.cpu.sys.sctlr_el1 |= SCTLR_UCI | SCTLR_UCT | SCTLR_DZE;
         if el == El::El0 {
