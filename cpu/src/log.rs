@@ -18,6 +18,8 @@ pub enum Category {
     Mmu = 1 << 2,
     /// Guest accesses to nothing, or to something the device refuses.
     GuestErrors = 1 << 3,
+    /// JIT translation statistics at the end of a run, and a perf map of the blocks.
+    Jit = 1 << 4,
 }
 
 pub const CATEGORIES: &[(&str, Category, &str)] = &[
@@ -32,6 +34,11 @@ pub const CATEGORIES: &[(&str, Category, &str)] = &[
         "guest_errors",
         Category::GuestErrors,
         "guest accesses to unmapped or refused addresses",
+    ),
+    (
+        "jit",
+        Category::Jit,
+        "JIT statistics at exit (blocks, code size, handler calls by encoding row) and /tmp/perf-PID.map",
     ),
 ];
 

@@ -257,3 +257,16 @@ fn default_bus() -> Result<MmioBus, Error> {
 #[cfg(test)]
 #[path = "machine_tests.rs"]
 mod tests;
+
+impl Drop for Machine {
+    /// `-d jit`: what the JIT did over the machine's life.
+    fn drop(&mut self) {
+        use armvirt_cpu::log::{enabled, line, Category};
+        if enabled(Category::Jit) {
+            let retired: u64 = self.vcpus.iter().map(|v| v.cpu.icount).sum();
+            line(format_args!("jit: {retired} instructions retired"));
+            let stats = self.code.jit.stats.to_string();
+            line(format_args!("{}", stats.trim_end()));
+        }
+    }
+}

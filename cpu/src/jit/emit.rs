@@ -281,6 +281,11 @@ impl Emitter {
         dynasm!(self.ops ; .arch x64 ; add QWORD [Rq(b.0) + off], v);
     }
 
+    /// `inc QWORD [b]`.
+    pub fn inc_mem64(&mut self, b: R) {
+        dynasm!(self.ops ; .arch x64 ; inc QWORD [Rq(b.0)]);
+    }
+
     /// `d = [b + off]` compared with `s`, 64-bit: `cmp s, [b + off]`.
     pub fn cmp_mem64(&mut self, s: R, b: R, off: i32) {
         dynasm!(self.ops ; .arch x64 ; cmp Rq(s.0), QWORD [Rq(b.0) + off]);

@@ -156,6 +156,8 @@ pub struct Cache {
     pages: HashMap<u64, Vec<Key>>,
     slots: Vec<Slot>,
     pub stats: stats::Stats,
+    /// `/tmp/perf-PID.map` under `-d jit`, so `perf report` names guest blocks.
+    perf_map: Option<std::fs::File>,
 }
 
 impl Default for Cache {
@@ -166,7 +168,12 @@ impl Default for Cache {
             blocks: HashMap::new(),
             pages: HashMap::new(),
             slots: Vec::new(),
-            stats: Default::default(),
+            stats: if crate::log::enabled(crate::log::Category::Jit) {
+                stats::Stats::counting()
+            } else {
+                Default::default()
+            },
+            perf_map: None,
         };
         c.reset();
         c
@@ -247,6 +254,18 @@ impl Cache {
         }
     }
 
+    /// Names the block in the perf map (`START SIZE name`, perf's JIT map format).
+    fn note_perf_map(&mut self, start: usize, size: usize, va: u64, mode: u32) {
+        use std::io::Write;
+        if self.perf_map.is_none() {
+            let path = format!("/tmp/perf-{}.map", std::process::id());
+            self.perf_map = std::fs::File::create(path).ok();
+        }
+        if let Some(f) = self.perf_map.as_mut() {
+            let _ = writeln!(f, "{start:x} {size:x} guest_{va:016x}_el{}", mode & MODE_EL_MASK);
+        }
+    }
+
     /// Translates `block` (decoded at `va`, physical `pa`) for `mode`.
     fn translate(&mut self, va: u64, pa: u64, mode: u32, block: &Block) -> Option<(usize, u32)> {
         let buf = self.buf.as_mut()?;
@@ -286,6 +305,9 @@ impl Cache {
         };
         let body = t.body;
         let len = t.len;
+        if self.stats.executed_rows.len() != 0 {
+            self.note_perf_map(base, code.bytes.len(), va, mode);
+        }
         if let Some(old) = self.blocks.insert((va, mode), t) {
             self.unlink(&old);
         }

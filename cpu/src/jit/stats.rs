@@ -17,9 +17,25 @@ pub struct Stats {
     pub helper_rows: Vec<u64>,
     pub links: u64,
     pub flushes: u64,
+    /// Handler calls executed, by row (counted by generated code under `-d jit` only).
+    pub executed_rows: Box<[u64]>,
 }
 
 impl Stats {
+    /// Stats that also count the handler calls executed (`-d jit`).
+    pub fn counting() -> Self {
+        Stats {
+            executed_rows: vec![0; A64.len() + 1].into_boxed_slice(),
+            ..Default::default()
+        }
+    }
+
+    /// Where generated code counts the execution of `row`'s handler, when counting.
+    pub fn counter(&mut self, row: u16) -> Option<*mut u64> {
+        let i = (row as usize).min(A64.len());
+        self.executed_rows.get_mut(i).map(|c| c as *mut u64)
+    }
+
     pub fn note_helper(&mut self, row: u16) {
         self.helper += 1;
         if self.helper_rows.is_empty() {
@@ -49,12 +65,23 @@ impl fmt::Display for Stats {
             "jit: {:.1}% of translated instructions are handler calls; by encoding row:",
             100.0 * per(self.helper, self.native + self.helper)
         )?;
-        let mut rows: Vec<(usize, u64)> = self.helper_rows.iter().copied().enumerate().filter(|r| r.1 != 0).collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
-        for (row, n) in rows.iter().take(20) {
-            let name = A64.get(*row).map_or("unallocated", |e| e.name);
-            writeln!(f, "jit:   {n:>8}  {name}")?;
+        top_rows(f, &self.helper_rows)?;
+        if !self.executed_rows.is_empty() {
+            let total: u64 = self.executed_rows.iter().sum();
+            writeln!(f, "jit: {total} handler calls executed; by encoding row:")?;
+            top_rows(f, &self.executed_rows)?;
         }
         Ok(())
     }
+}
+
+/// The 20 largest counts, by row name.
+fn top_rows(f: &mut fmt::Formatter<'_>, counts: &[u64]) -> fmt::Result {
+    let mut rows: Vec<(usize, u64)> = counts.iter().copied().enumerate().filter(|r| r.1 != 0).collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1));
+    for (row, n) in rows.iter().take(20) {
+        let name = A64.get(*row).map_or("unallocated", |e| e.name);
+        writeln!(f, "jit:   {n:>12}  {name}")?;
+    }
+    Ok(())
 }

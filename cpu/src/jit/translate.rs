@@ -237,6 +237,10 @@ impl<'a> Tx<'a> {
 
     pub fn note_helper(&mut self) {
         self.stats.note_helper(self.d.row);
+        if let Some(c) = self.stats.counter(self.d.row) {
+            self.e.mov_imm(RAX, c as u64);
+            self.e.inc_mem64(RAX);
+        }
     }
 }
 
