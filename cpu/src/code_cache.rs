@@ -23,7 +23,7 @@ const WORD_BITS: u64 = u64::BITS as u64;
 /// whose resistance to chosen keys buys nothing here (a guest crafting colliding code
 /// addresses only slows itself) and costs a block lookup more than the block's dispatch.
 #[derive(Default)]
-struct AddrHasher(u64);
+pub(crate) struct AddrHasher(u64);
 
 impl Hasher for AddrHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -37,6 +37,10 @@ impl Hasher for AddrHasher {
         // ratio's), folded: every input bit reaches the low bits HashMap indexes with.
         let p = u128::from(self.0 ^ x) * 0x9e37_79b9_7f4a_7c15;
         self.0 = (p >> 64) as u64 ^ p as u64;
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
     }
 
     fn finish(&self) -> u64 {

@@ -181,6 +181,11 @@ impl Pl011 {
     }
 
     /// Back to the reset state (the RX FIFO is emptied).
+    /// Sends the transmitted bytes to `out` from now on.
+    pub fn set_output(&mut self, out: Box<dyn Write + Send>) {
+        self.out = out;
+    }
+
     pub fn reset(&mut self) {
         self.state = Pl011State::default();
         self.update_irq();

@@ -47,7 +47,13 @@ pub struct Machine {
     pub(crate) tlbi: TlbBroadcast,
     /// The machine's virtual clock in nanoseconds (see `run.rs`).
     pub(crate) now_ns: u64,
+    /// Called after every block when set (the lockstep check of the engines runs a slice
+    /// block by block; the guest sees no difference).
+    pub(crate) block_hook: Option<BlockHook>,
 }
+
+/// See [`Machine::block_hook`]: the vCPU's index and state after one of its blocks.
+pub(crate) type BlockHook = Box<dyn FnMut(usize, &armvirt_cpu::Cpu)>;
 
 impl Machine {
     /// Allocates RAM, loads the kernel, the initrd and the device tree, writes the boot
@@ -152,6 +158,7 @@ impl Machine {
             monitors,
             tlbi: TlbBroadcast::new(),
             now_ns: 0,
+            block_hook: None,
         })
     }
 

@@ -193,7 +193,20 @@ impl Machine {
                     Some(deadline) if deadline > now => (deadline - now).min(QUANTUM),
                     _ => QUANTUM,
                 };
-                vcpu.cpu.run(&mut mem, budget)
+                match self.block_hook.as_mut() {
+                    None => vcpu.cpu.run(&mut mem, budget),
+                    Some(hook) => {
+                        // The same slice, one block per call (a run of 1 runs one block).
+                        let end = vcpu.cpu.icount + budget;
+                        loop {
+                            let exit = vcpu.cpu.run(&mut mem, 1);
+                            hook(i, &vcpu.cpu);
+                            if exit != Exit::Budget || vcpu.cpu.icount >= end {
+                                break exit;
+                            }
+                        }
+                    }
+                }
             }
             Slice::Step { irqs } => {
                 let before = vcpu.cpu.icount;
@@ -310,3 +323,7 @@ impl Machine {
 #[cfg(test)]
 #[path = "run_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "lockstep_tests.rs"]
+mod lockstep_tests;

@@ -3,8 +3,9 @@
 //! the dispatcher with the PC set. Register branches, ERET and the exception generating
 //! instructions run through the interpreter, and the block returns to the dispatcher.
 
-use super::emit::{Alu, Cc, Label, Shift, RAX, RCX, R8};
-use super::translate::{Tx, End, NZCV};
+use super::emit::{Alu, Cc, Label, Shift, RAX, RCX, R8, R9};
+use super::translate::{End, HostFlags, Tx, NZCV};
+use super::{MODE_TBI0, MODE_TBI1};
 use crate::insn::{sext, Insn};
 use crate::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
 
@@ -121,13 +122,35 @@ pub fn tbz(tx: &mut Tx, i: Insn) -> bool {
     true
 }
 
-/// B.cond.
+/// The x86 condition that tests A64 condition `cond` while the x86 flags still hold
+/// what `from` set them to, if one does.
+fn host_condition(from: HostFlags, cond: u32) -> Option<Cc> {
+    use HostFlags::*;
+    let holds = match (cond >> 1, from) {
+        (0, _) => Cc::E,
+        (1, Sub) => Cc::Ae,
+        (1, Add | Logic) => Cc::B,
+        (2, _) => Cc::S,
+        (3, _) => Cc::O,
+        (4, Sub) => Cc::A,
+        (5, _) => Cc::Ge,
+        (6, _) => Cc::G,
+        _ => return None,
+    };
+    Some(if cond & 1 == 0 { holds } else { holds.inverse() })
+}
+
+/// B.cond; right after a flag-setting instruction, a test of the x86 flags it left.
 pub fn b_cond(tx: &mut Tx, i: Insn) -> bool {
     let Some(to) = target(tx, i, 23, 5) else {
         return false;
     };
     let taken = tx.e.label();
-    jump_if_condition(tx, i.bits(3, 0), taken);
+    let cond = i.bits(3, 0);
+    match tx.live_flags.and_then(|f| host_condition(f, cond)) {
+        Some(cc) => tx.e.jcc(cc, taken),
+        None => jump_if_condition(tx, cond, taken),
+    }
     two_way(tx, taken, to);
     true
 }
@@ -136,4 +159,45 @@ pub fn b_cond(tx: &mut Tx, i: Insn) -> bool {
 /// as NOP); WFE, WFI, SEV and SEVL run through the interpreter.
 pub fn hint(_: &mut Tx, i: Insn) -> bool {
     !matches!(i.bits(11, 5), 2..=5)
+}
+
+/// BR, BLR, RET: the target leaves the block for the dispatcher. BranchAddr() is applied
+/// as the block's mode says TCR_EL1.TBIx are: a tagged target gets bit 55 over its top
+/// byte.
+fn branch_reg(tx: &mut Tx, i: Insn, link: bool) -> bool {
+    tx.get_x(R8, i.rn());
+    if link {
+        tx.e.mov_imm(R9, tx.va.wrapping_add(4));
+        tx.set_x(LR, R9, true);
+    }
+    let (tbi0, tbi1) = (tx.mode & MODE_TBI0 != 0, tx.mode & MODE_TBI1 != 0);
+    if tbi0 || tbi1 {
+        let keep = tx.e.label();
+        if tbi0 != tbi1 {
+            // Only one half is tagged: bit 55 chooses whether this target is.
+            tx.e.bt(R8, 55);
+            tx.e.jcc(if tbi0 { Cc::B } else { Cc::Ae }, keep);
+        }
+        tx.e.shift_imm(Shift::Shl, true, R8, 8);
+        tx.e.shift_imm(Shift::Sar, true, R8, 8);
+        tx.e.bind(keep);
+    }
+    tx.sync_icount();
+    tx.e.store64(super::emit::RBX, super::translate::PC, R8);
+    tx.e.mov_imm(RAX, 0);
+    tx.e.ret();
+    tx.end = End::Exits;
+    true
+}
+
+pub fn br(tx: &mut Tx, i: Insn) -> bool {
+    branch_reg(tx, i, false)
+}
+
+pub fn blr(tx: &mut Tx, i: Insn) -> bool {
+    branch_reg(tx, i, true)
+}
+
+pub fn ret(tx: &mut Tx, i: Insn) -> bool {
+    branch_reg(tx, i, false)
 }

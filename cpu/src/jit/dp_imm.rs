@@ -58,7 +58,7 @@ pub fn logical_imm(tx: &mut Tx, i: Insn) -> bool {
     };
     tx.e.alu(op, sf, R8, R9);
     if opc == 0b11 {
-        tx.set_nzcv_from_flags(false);
+        tx.set_nzcv_from_logic_flags();
         tx.set_x(i.rd(), R8, sf);
     } else {
         tx.set_xsp(i.rd(), R8, sf);
@@ -149,6 +149,22 @@ pub fn bitfield(tx: &mut Tx, i: Insn) -> bool {
             tx.e.alu(Alu::And, true, RCX, R9);
             tx.e.alu(Alu::Or, true, R8, RCX);
         }
+    }
+    tx.set_x(i.rd(), R8, sf);
+    true
+}
+
+/// EXTR (hence ROR immediate): `shrd` of Rm with Rn's low bits entering at the top.
+pub fn extract(tx: &mut Tx, i: Insn) -> bool {
+    let sf = i.sf();
+    let lsb = i.bits(15, 10);
+    if i.bit(22) != sf || (!sf && lsb >= 32) {
+        return false;
+    }
+    tx.get_x(R8, i.rm());
+    if lsb != 0 {
+        tx.get_x(R9, i.rn());
+        tx.e.shrd(sf, R8, R9, lsb as u8);
     }
     tx.set_x(i.rd(), R8, sf);
     true

@@ -1,7 +1,8 @@
 //! Data processing — register (Arm ARM C4.1.89), compiled: beside `interp/dp_reg.rs`.
 
 use super::branch::jump_if_condition;
-use super::emit::{Alu, Shift, R10, R8, R9};
+use super::emit::{Alu, Shift, R10, R8, R9, RBX, RCX};
+use super::translate::NZCV;
 use super::translate::Tx;
 use crate::insn::Insn;
 
@@ -39,7 +40,7 @@ pub fn logical_shifted(tx: &mut Tx, i: Insn) -> bool {
     };
     tx.e.alu(op, sf, R8, R9);
     if opc == 0b11 {
-        tx.set_nzcv_from_flags(false);
+        tx.set_nzcv_from_logic_flags();
     }
     tx.set_x(i.rd(), R8, sf);
     true
@@ -100,5 +101,107 @@ pub fn dp_3src(tx: &mut Tx, i: Insn) -> bool {
         tx.e.alu(Alu::Add, sf, R10, R8);
     }
     tx.set_x(i.rd(), R10, sf);
+    true
+}
+
+/// ADD, ADDS, SUB, SUBS (extended register): Rm extended and shifted; Rn is SP for 31,
+/// Rd too unless flags are set.
+pub fn add_sub_extended(tx: &mut Tx, i: Insn) -> bool {
+    let sf = i.sf();
+    let shift = i.bits(12, 10);
+    if i.bits(23, 22) != 0 || shift > 4 {
+        return false;
+    }
+    tx.get_x(R9, i.rm());
+    match i.bits(15, 13) {
+        0 => tx.e.zext(R9, R9, 8),
+        1 => tx.e.zext(R9, R9, 16),
+        2 => tx.e.mov32(R9, R9),
+        4 => tx.e.sext(R9, R9, 8),
+        5 => tx.e.sext(R9, R9, 16),
+        6 => tx.e.sext(R9, R9, 32),
+        _ => {}
+    }
+    if shift != 0 {
+        tx.e.shift_imm(Shift::Shl, true, R9, shift as u8);
+    }
+    tx.get_xsp(R8, i.rn());
+    let sub = i.bit(30);
+    tx.e.alu(if sub { Alu::Sub } else { Alu::Add }, sf, R8, R9);
+    if i.bit(29) {
+        tx.set_nzcv_from_flags(sub);
+        tx.set_x(i.rd(), R8, sf);
+    } else {
+        tx.set_xsp(i.rd(), R8, sf);
+    }
+    true
+}
+
+/// ADC, ADCS, SBC, SBCS: x86's carry is loaded with PSTATE.C; SBC adds NOT(Rm), as the
+/// pseudocode does, so the flags come out of one `adc` either way.
+pub fn adc_sbc(tx: &mut Tx, i: Insn) -> bool {
+    let sf = i.sf();
+    tx.get_x(R8, i.rn());
+    tx.get_x(R9, i.rm());
+    if i.bit(30) {
+        tx.e.not(sf, R9);
+    }
+    tx.e.bt_mem32(RBX, NZCV, 29);
+    tx.e.alu(Alu::Adc, sf, R8, R9);
+    if i.bit(29) {
+        tx.set_nzcv_from_flags(false);
+    }
+    tx.set_x(i.rd(), R8, sf);
+    true
+}
+
+/// CCMN, CCMP (register and immediate).
+pub fn cond_compare(tx: &mut Tx, i: Insn) -> bool {
+    if !i.bit(29) {
+        return false;
+    }
+    let sf = i.sf();
+    tx.get_x(R8, i.rn());
+    if i.bit(11) {
+        tx.e.mov_imm(R9, i.bits(20, 16) as u64);
+    } else {
+        tx.get_x(R9, i.rm());
+    }
+    let holds = tx.e.label();
+    let done = tx.e.label();
+    jump_if_condition(tx, i.cond(), holds);
+    tx.e.store32_imm(RBX, NZCV, (i.bits(3, 0) << 28) as i32);
+    tx.e.jmp(done);
+    tx.e.bind(holds);
+    let sub = i.bit(30);
+    tx.e.alu(if sub { Alu::Sub } else { Alu::Add }, sf, R8, R9);
+    tx.set_nzcv_from_flags(sub);
+    // Only one path set the x86 flags.
+    tx.flags = None;
+    tx.e.bind(done);
+    true
+}
+
+/// LSLV, LSRV, ASRV, RORV: x86 takes the count modulo the operand width, as A64 does.
+/// The divides and CRC32 run through the interpreter.
+pub fn dp_2src(tx: &mut Tx, i: Insn) -> bool {
+    let opcode = i.bits(15, 10);
+    if i.bit(29) || opcode >> 2 != 0b0010 {
+        return false;
+    }
+    let sf = i.sf();
+    tx.get_x(R8, i.rn());
+    tx.get_x(RCX, i.rm());
+    let op = match opcode & 3 {
+        0 => Shift::Shl,
+        1 => Shift::Shr,
+        2 => Shift::Sar,
+        _ => Shift::Ror,
+    };
+    if !sf {
+        tx.e.mov32(R8, R8);
+    }
+    tx.e.shift_cl(op, sf, R8);
+    tx.set_x(i.rd(), R8, sf);
     true
 }

@@ -49,6 +49,29 @@ pub enum Cc {
     G,
 }
 
+impl Cc {
+    /// The condition that holds exactly when this one does not.
+    pub fn inverse(self) -> Cc {
+        use Cc::*;
+        match self {
+            O => No,
+            No => O,
+            B => Ae,
+            Ae => B,
+            E => Ne,
+            Ne => E,
+            Be => A,
+            A => Be,
+            S => Ns,
+            Ns => S,
+            L => Ge,
+            Ge => L,
+            Le => G,
+            G => Le,
+        }
+    }
+}
+
 /// A two-operand integer operation (`dst = dst OP src`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Alu {
@@ -456,35 +479,39 @@ impl Emitter {
         }
     }
 
+    /// `bt DWORD [b + off], n`: CF = bit `n` of the word.
+    pub fn bt_mem32(&mut self, b: R, off: i32, n: u8) {
+        dynasm!(self.ops ; .arch x64 ; bt DWORD [Rq(b.0) + off], n as i8);
+    }
+
+    /// `shrd d, s, n`: `d` shifted right by `n`, `s`'s low bits entering at the top.
+    pub fn shrd(&mut self, wide: bool, d: R, s: R, n: u8) {
+        if wide {
+            dynasm!(self.ops ; .arch x64 ; shrd Rq(d.0), Rq(s.0), n as i8);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; shrd Rd(d.0), Rd(s.0), n as i8);
+        }
+    }
+
     /// `bt s, n`: CF = bit `n` of `s`.
     pub fn bt(&mut self, s: R, n: u8) {
         dynasm!(self.ops ; .arch x64 ; bt Rq(s.0), n as i8);
     }
 
-    /// The A64 flags (NZCV register layout) of the x86 flags an `add`/`sub`/`test` just
-    /// set, into `d` (which must not be `rax`; `rax`, `rcx` are clobbered). With
-    /// `borrow_is_carry`, C is the inverse of x86's CF: A64's carry of a subtraction is
-    /// NOT borrow.
-    pub fn nzcv_from_host_flags(&mut self, d: R, borrow_is_carry: bool) {
-        debug_assert!(d != RAX && d != RCX);
-        // lahf: AH = SF ZF 0 AF 0 PF 1 CF; seto puts OF in AL.
+    /// Stores the A64 flags (NZCV register layout) of the x86 flags an `add`/`sub`/`test`
+    /// just set to `[s + nzcv]`, through the table at `[t + table]` (indexed by OF:AH, see
+    /// `JitCtx::nzcv_table`). No instruction here writes the x86 flags, so a following
+    /// conditional branch can still test them. Clobbers `rax`, `rcx`.
+    pub fn store_nzcv_from_host_flags(&mut self, s: R, nzcv: i32, t: R, table: i32) {
         dynasm!(self.ops
             ; .arch x64
-            ; lahf
+            ; lahf                       // AH = SF ZF 0 AF 0 PF 1 CF
             ; seto al
-            ; mov Rd(d.0), eax
-            ; and Rd(d.0), 0xc000      // SF, ZF → bits 15, 14
-            ; shl Rd(d.0), 16          // → N (31), Z (30)
-            ; mov ecx, eax
-            ; and ecx, 0x100           // CF → bit 8
-            ; shl ecx, 21              // → C (29)
-            ; or Rd(d.0), ecx
-            ; and eax, 1               // OF
-            ; shl eax, 28              // → V (28)
-            ; or Rd(d.0), eax
+            ; mov cl, ah
+            ; mov ch, al
+            ; movzx ecx, cx
+            ; mov eax, DWORD [Rq(t.0) + rcx * 4 + table]
+            ; mov DWORD [Rq(s.0) + nzcv], eax
         );
-        if borrow_is_carry {
-            dynasm!(self.ops ; .arch x64 ; xor Rd(d.0), 1 << 29);
-        }
     }
 }

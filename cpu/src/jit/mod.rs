@@ -40,7 +40,9 @@ use crate::cpu::Cpu;
 use crate::exec::Exit;
 use crate::mem::{Access, Mem};
 use buffer::{CodeBuffer, CODE_BUFFER_SIZE};
+use crate::code_cache::AddrHasher;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// Which executor runs guest code. The guest cannot tell them apart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,12 +60,20 @@ pub fn mode(cpu: &Cpu) -> u32 {
     use crate::interp::load_store::{SCTLR_A, SCTLR_SA, SCTLR_SA0};
     let sctlr = cpu.sys.sctlr_el1;
     let sp_check = if cpu.s.el == 0 { SCTLR_SA0 } else { SCTLR_SA };
-    cpu.s.el as u32 | ((sctlr & SCTLR_A != 0) as u32) << 1 | ((sctlr & sp_check != 0) as u32) << 2
+    let tcr = cpu.sys.tcr_el1;
+    cpu.s.el as u32
+        | ((sctlr & SCTLR_A != 0) as u32) << 1
+        | ((sctlr & sp_check != 0) as u32) << 2
+        | ((tcr & crate::mmu::walk::tcr::TBI0 != 0) as u32) << 3
+        | ((tcr & crate::mmu::walk::tcr::TBI1 != 0) as u32) << 4
 }
 
 pub const MODE_EL_MASK: u32 = 1;
 pub const MODE_ALIGN_CHECK: u32 = 1 << 1;
 pub const MODE_SP_ALIGN_CHECK: u32 = 1 << 2;
+/// TCR_EL1.TBI0 and TBI1: whether register branches drop a tag from their target.
+pub const MODE_TBI0: u32 = 1 << 3;
+pub const MODE_TBI1: u32 = 1 << 4;
 
 /// Per-vCPU state generated code reads through `r13`. `repr(C)`: fixed offsets.
 #[repr(C)]
@@ -85,7 +95,32 @@ pub struct JitCtx {
     pub _pad: u32,
     /// Where a slow path keeps a value across its helper call.
     pub spill: u64,
+    /// NZCV for each x86 OF:AH (after `lahf; seto al`), for an addition or logical
+    /// operation ([0]) and a subtraction ([1], whose A64 carry is NOT borrow).
+    pub nzcv_table: [[u32; 512]; 2],
 }
+
+/// The table of [`JitCtx::nzcv_table`].
+fn nzcv_table() -> [[u32; 512]; 2] {
+    use crate::state::{NZCV_C, NZCV_N, NZCV_V, NZCV_Z};
+    let mut t = [[0; 512]; 2];
+    for i in 0..512usize {
+        let ah = i as u32 & 0xff;
+        let of = i >> 8 != 0;
+        let (sf, zf, cf) = (ah & 0x80 != 0, ah & 0x40 != 0, ah & 1 != 0);
+        for (sub, row) in t.iter_mut().enumerate() {
+            let c = cf != (sub == 1);
+            row[i] = if sf { NZCV_N } else { 0 }
+                | if zf { NZCV_Z } else { 0 }
+                | if c { NZCV_C } else { 0 }
+                | if of { NZCV_V } else { 0 };
+        }
+    }
+    t
+}
+
+/// Offset of [`JitCtx::nzcv_table`].
+pub const NZCV_TABLE: i32 = std::mem::offset_of!(JitCtx, nzcv_table) as i32;
 
 const NO_LINK: u32 = u32::MAX;
 
@@ -103,6 +138,7 @@ impl Default for JitCtx {
             link_request: NO_LINK,
             _pad: 0,
             spill: 0,
+            nzcv_table: nzcv_table(),
         }
     }
 }
@@ -146,14 +182,40 @@ struct Slot {
 
 type Key = (u64, u32);
 
+/// The dispatcher's first look: a direct-mapped cache of recent lookups (QEMU's
+/// `tb_jmp_cache`), in front of the block map.
+const JMP_CACHE_BITS: u32 = 12;
+
+#[derive(Clone, Copy)]
+struct JmpEntry {
+    va: u64,
+    pa: u64,
+    body: usize,
+    mode: u32,
+    len: u32,
+}
+
+const JMP_EMPTY: JmpEntry = JmpEntry {
+    va: 0,
+    pa: 0,
+    body: 0,
+    mode: u32::MAX,
+    len: 0,
+};
+
+fn jmp_index(va: u64, mode: u32) -> usize {
+    ((va >> 2) ^ (va >> (2 + JMP_CACHE_BITS)) ^ (mode as u64) << 7) as usize & ((1 << JMP_CACHE_BITS) - 1)
+}
+
 /// The translated code of a machine, shared by its vCPUs (it lives in [`crate::CodeCache`]
 /// beside the decoded blocks, and is dropped with them).
 pub struct Cache {
     buf: Option<CodeBuffer>,
     trampoline: usize,
-    blocks: HashMap<Key, Translated>,
+    blocks: HashMap<Key, Translated, BuildHasherDefault<AddrHasher>>,
     /// Keys of the blocks translated from each physical page.
-    pages: HashMap<u64, Vec<Key>>,
+    pages: HashMap<u64, Vec<Key>, BuildHasherDefault<AddrHasher>>,
+    jmp_cache: Box<[JmpEntry]>,
     slots: Vec<Slot>,
     pub stats: stats::Stats,
     /// `/tmp/perf-PID.map` under `-d jit`, so `perf report` names guest blocks.
@@ -165,8 +227,9 @@ impl Default for Cache {
         let mut c = Cache {
             buf: CodeBuffer::new(CODE_BUFFER_SIZE),
             trampoline: 0,
-            blocks: HashMap::new(),
-            pages: HashMap::new(),
+            blocks: HashMap::default(),
+            pages: HashMap::default(),
+            jmp_cache: vec![JMP_EMPTY; 1 << JMP_CACHE_BITS].into_boxed_slice(),
             slots: Vec::new(),
             stats: if crate::log::enabled(crate::log::Category::Jit) {
                 stats::Stats::counting()
@@ -194,6 +257,7 @@ impl Cache {
         self.blocks.clear();
         self.pages.clear();
         self.slots.clear();
+        self.jmp_cache.fill(JMP_EMPTY);
         if let Some(buf) = self.buf.as_mut() {
             buf.reset();
             let code = translate::trampoline(buf.next_addr());
@@ -213,6 +277,10 @@ impl Cache {
             if self.blocks.get(&key).is_some_and(same_page) {
                 let t = self.blocks.remove(&key).expect("present");
                 self.unlink(&t);
+                let j = &mut self.jmp_cache[jmp_index(key.0, key.1)];
+                if (j.va, j.mode) == key {
+                    *j = JMP_EMPTY;
+                }
             }
         }
     }
@@ -266,6 +334,24 @@ impl Cache {
         }
     }
 
+    /// The translation of (`va`, `mode`) made from `pa`, if there is one.
+    #[inline(always)]
+    fn lookup(&mut self, va: u64, mode: u32, pa: u64) -> Option<(usize, u32)> {
+        let j = &mut self.jmp_cache[jmp_index(va, mode)];
+        if j.va == va && j.mode == mode && j.pa == pa {
+            return Some((j.body, j.len));
+        }
+        let t = self.blocks.get(&(va, mode)).filter(|t| t.pa == pa)?;
+        *j = JmpEntry {
+            va,
+            pa,
+            body: t.body,
+            mode,
+            len: t.len,
+        };
+        Some((t.body, t.len))
+    }
+
     /// Translates `block` (decoded at `va`, physical `pa`) for `mode`.
     fn translate(&mut self, va: u64, pa: u64, mode: u32, block: &Block) -> Option<(usize, u32)> {
         let buf = self.buf.as_mut()?;
@@ -311,6 +397,7 @@ impl Cache {
         if let Some(old) = self.blocks.insert((va, mode), t) {
             self.unlink(&old);
         }
+        self.jmp_cache[jmp_index(va, mode)] = JmpEntry { va, pa, body, mode, len };
         self.pages.entry(pa >> PAGE_SHIFT).or_default().push((va, mode));
         Some((body, len))
     }
@@ -346,9 +433,9 @@ impl Cpu {
                 }
             };
             let mode = mode(self);
-            let entry = match m.code.jit.blocks.get(&(pc, mode)) {
-                Some(t) if t.pa == pa => Some((t.body, t.len)),
-                _ => self.jit_translate(m, pc, pa, mode),
+            let entry = match m.code.jit.lookup(pc, mode, pa) {
+                Some(e) => Some(e),
+                None => self.jit_translate(m, pc, pa, mode),
             };
             let Some((body, len)) = entry else {
                 // Code outside RAM, or a host without executable memory: interpret.

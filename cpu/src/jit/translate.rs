@@ -56,14 +56,23 @@ const NATIVE: &[(&str, TranslateFn)] = &[
     ("logical (immediate)", super::dp_imm::logical_imm),
     ("move wide (immediate)", super::dp_imm::move_wide),
     ("bitfield", super::dp_imm::bitfield),
+    ("EXTR", super::dp_imm::extract),
     ("logical (shifted register)", super::dp_reg::logical_shifted),
     ("ADD/SUB (shifted register)", super::dp_reg::add_sub_shifted),
     ("conditional select", super::dp_reg::cond_select),
+    ("ADD/SUB (extended register)", super::dp_reg::add_sub_extended),
+    ("ADC/SBC", super::dp_reg::adc_sbc),
+    ("CCMN/CCMP (register)", super::dp_reg::cond_compare),
+    ("CCMN/CCMP (immediate)", super::dp_reg::cond_compare),
+    ("data processing (2 source)", super::dp_reg::dp_2src),
     ("data processing (3 source)", super::dp_reg::dp_3src),
     ("B/BL", super::branch::b_imm),
     ("CBZ/CBNZ", super::branch::cbz),
     ("TBZ/TBNZ", super::branch::tbz),
     ("B.cond", super::branch::b_cond),
+    ("BR", super::branch::br),
+    ("BLR", super::branch::blr),
+    ("RET", super::branch::ret),
     ("hints", super::branch::hint),
     ("load/store register (unsigned immediate)", super::load_store::unsigned_offset),
     ("load/store register (immediate)", super::load_store::imm9),
@@ -108,8 +117,24 @@ enum Deferred {
     },
 }
 
+/// What the x86 flags hold when they still mirror NZCV (the last instruction set them
+/// and nothing has written them since): the operation that set them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFlags {
+    /// `add`/`adc`: C is CF.
+    Add,
+    /// `sub`/`cmp`: C is NOT CF.
+    Sub,
+    /// `and`/`test`: C and V are clear.
+    Logic,
+}
+
 /// The translator's state for one block.
 pub struct Tx<'a> {
+    /// Set by an instruction that leaves NZCV in the x86 flags; moved to `live_flags`
+    /// for the next instruction only.
+    pub flags: Option<HostFlags>,
+    pub live_flags: Option<HostFlags>,
     pub e: Emitter,
     /// VA of the instruction being translated.
     pub va: u64,
@@ -177,11 +202,19 @@ impl<'a> Tx<'a> {
         self.e.store64(RBX, x_off(n), r);
     }
 
-    /// Sets NZCV from the x86 flags an `add` (or, with `sub`, a `sub`/`cmp`) or a `test`
-    /// just produced. Clobbers `rax`, `rcx`, `rdx`.
+    /// Sets NZCV from the x86 flags an `add` (or, with `sub`, a `sub`/`cmp`) or a logical
+    /// operation just produced, and notes that the next instruction may still test them.
+    /// Clobbers `rax`, `rcx`.
     pub fn set_nzcv_from_flags(&mut self, sub: bool) {
-        self.e.nzcv_from_host_flags(RDX, sub);
-        self.e.store32(RBX, NZCV, RDX);
+        let table = super::NZCV_TABLE + if sub { 512 * 4 } else { 0 };
+        self.e.store_nzcv_from_host_flags(RBX, NZCV, R13, table);
+        self.flags = Some(if sub { HostFlags::Sub } else { HostFlags::Add });
+    }
+
+    /// As [`Tx::set_nzcv_from_flags`] for a logical operation (C and V clear).
+    pub fn set_nzcv_from_logic_flags(&mut self) {
+        self.set_nzcv_from_flags(false);
+        self.flags = Some(HostFlags::Logic);
     }
 
     /// Calls the interpreter's handler for the current instruction.
@@ -283,6 +316,8 @@ pub fn block(
     e.jcc(Cc::Ne, bail);
     let body = e.len();
     let mut tx = Tx {
+        flags: None,
+        live_flags: None,
         e,
         va,
         mode,
@@ -300,6 +335,7 @@ pub fn block(
         tx.d = *d;
         tx.pending += 1;
         tx.end = End::No;
+        tx.live_flags = tx.flags.take();
         let native = native(d.row).is_some_and(|f| f(&mut tx, d.insn));
         if native {
             tx.stats.native += 1;
