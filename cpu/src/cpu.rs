@@ -37,6 +37,8 @@ pub struct Cpu {
     pub breakpoints: crate::exec::Breakpoints,
     /// Debugger watchpoints the memory path checks (see `watch.rs`).
     pub watchpoints: crate::watch::Watchpoints,
+    /// The identification registers of the model this core is (`-cpu`, `model.rs`).
+    pub ids: &'static crate::model::CpuIds,
 }
 
 impl Cpu {
@@ -56,6 +58,7 @@ impl Cpu {
             sysreg_ext: None,
             breakpoints: Default::default(),
             watchpoints: Default::default(),
+            ids: &crate::model::CORTEX_A72,
         }
     }
 

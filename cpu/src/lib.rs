@@ -19,6 +19,7 @@ pub mod irq;
 pub mod log;
 pub mod mem;
 pub mod mmu;
+pub mod model;
 pub mod monitor;
 pub mod state;
 pub mod sysreg;

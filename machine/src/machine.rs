@@ -12,6 +12,7 @@ use crate::console::{Shared, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
+use crate::guest_watch::{PanicSeen, PanicWatch};
 use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
@@ -25,7 +26,8 @@ use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
 pub struct Machine {
@@ -47,6 +49,14 @@ pub struct Machine {
     pub(crate) tlbi: TlbBroadcast,
     /// The machine's virtual clock in nanoseconds (see `run.rs`).
     pub(crate) now_ns: u64,
+    /// What the console watcher saw of a guest kernel panic.
+    pub(crate) panic_seen: Arc<Mutex<PanicSeen>>,
+    /// When (virtual time) the run reported the panic.
+    pub(crate) panic_at: Option<u64>,
+    /// `--timeout`: the host time the run ends at, and the timeout it came from.
+    pub(crate) deadline: Option<(Instant, Duration)>,
+    /// Powered off under `-no-shutdown`: the vCPUs are stopped for good, armvirt stays.
+    pub(crate) stopped: bool,
 }
 
 impl Machine {
@@ -86,6 +96,7 @@ impl Machine {
             initrd: initrd.map(|r| (r.base, r.end())),
             seed: config.dtb_seed,
             gic: config.gic,
+            cpu_compatible: config.options.cpu_model.ids().compatible,
         };
         let dtb = match &config.dtb {
             None => fdt::build(&params)?,
@@ -111,8 +122,13 @@ impl Machine {
 
         let mut bus = default_bus()?;
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
+        for v in &mut vcpus {
+            v.cpu.ids = config.options.cpu_model.ids();
+        }
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
-        let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
+        let panic_seen = Arc::new(Mutex::new(PanicSeen::default()));
+        let uart_out = PanicWatch::new(Stdout, panic_seen.clone());
+        let uart = Shared::new(Pl011::new(Box::new(uart_out), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
         // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
         let clock = Arc::new(AtomicU64::new(0));
@@ -149,6 +165,10 @@ impl Machine {
             monitors,
             tlbi: TlbBroadcast::new(),
             now_ns: 0,
+            panic_seen,
+            panic_at: None,
+            deadline: None,
+            stopped: false,
         })
     }
 
@@ -162,6 +182,7 @@ impl Machine {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
         }
+        fresh.deadline = self.deadline;
         *self = fresh;
         Ok(())
     }
