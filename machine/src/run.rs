@@ -199,6 +199,9 @@ impl Machine {
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
         }
+        if let Some(end) = self.watch() {
+            return end;
+        }
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {
@@ -225,6 +228,12 @@ impl Machine {
         };
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
+        round
+    }
+
+    /// What a round looks at before its slices (a reset may end every slice early): the
+    /// console's panic line, reported once, and the timeout.
+    fn watch(&mut self) -> Option<Round> {
         if self.panic_at.is_none() {
             if let Some(reason) = &self
                 .panic_seen
@@ -238,13 +247,13 @@ impl Machine {
         }
         if let Some((deadline, after)) = self.deadline {
             if std::time::Instant::now() >= deadline {
-                return Round::End(Err(Stop::Timeout {
+                return Some(Round::End(Err(Stop::Timeout {
                     after,
                     vcpus: self.positions(),
-                }));
+                })));
             }
         }
-        round
+        None
     }
 
     /// Runs vCPU `i` for at most one quantum of virtual time.
