@@ -6,6 +6,7 @@
 //! `-cpu cortex-a53|cortex-a57` give the same /proc/cpuinfo as QEMU's on Debian's kernel.
 
 mod fixture_cache;
+mod gdb_util;
 mod image_util;
 mod process_util;
 use armvirt_cpu::a64;
@@ -120,6 +121,59 @@ fn qemu_spelling_boots_to_power_off_with_status_0() {
         "stderr: {err}"
     );
     assert_eq!(err, "");
+}
+
+/// The seed's command line, word for word but for the ports (free ones, so tests can run
+/// side by side): halted for gdb, which continues it to the guest's power-off.
+#[test]
+fn the_seeds_command_line_runs_under_gdb_to_power_off() {
+    let dir = Scratch::new("seed");
+    let image = dir.image(b"seed ok\n", Then::PowerOff);
+    let (gdb_port, monitor_port) = (gdb_util::free_port(), gdb_util::free_port());
+    let monitor = format!("telnet:127.0.0.1:{monitor_port},server,nowait");
+    let gdb = format!("tcp::{gdb_port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
+        .args([
+            "-machine",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-machine",
+            "type=virt",
+            "-nographic",
+            "-smp",
+            "1",
+            "-m",
+            "2048",
+            "-monitor",
+            &monitor,
+            "-kernel",
+        ])
+        .arg(&image)
+        .args(["-S", "-gdb", &gdb])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    gdb_util::wait_listening(gdb_port);
+    let script = dir.0.join("gdb.cmd");
+    std::fs::write(&script, "continue\n").unwrap();
+    let gdb_out = gdb_util::gdb_command(gdb_port, &script).output().unwrap();
+    let gdb_text = gdb_util::text(&gdb_out.stdout);
+    assert!(
+        gdb_text.contains("exited normally"),
+        "gdb: {gdb_text}{}",
+        gdb_util::text(&gdb_out.stderr)
+    );
+    let out = gdb_util::wait_output(child, 30);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        gdb_util::text(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"seed ok\n");
 }
 
 #[test]

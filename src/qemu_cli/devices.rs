@@ -215,8 +215,8 @@ pub fn parse_hostfwd(what: &str, text: &str) -> Result<HostFwd, String> {
         (true, r)
     } else if let Some(r) = text.strip_prefix("tcp:") {
         (false, r)
-    } else if text.starts_with(':') {
-        (false, &text[1..])
+    } else if let Some(r) = text.strip_prefix(':') {
+        (false, r)
     } else {
         return Err(bad("names no protocol (tcp: or udp:)"));
     };
@@ -292,9 +292,12 @@ pub fn nic_model(what: &str, model: Option<&str>) -> Result<(), String> {
     }
 }
 
+/// A `-nic`: its network and MAC address.
+pub type Nic = (UserNet, Option<[u8; 6]>);
+
 /// `-nic user[,hostfwd=..][,mac=..][,model=..]` or `-nic none`: a NIC and its network
 /// in one; `None` for `none`.
-pub fn parse_nic(text: &str) -> Result<Option<(UserNet, Option<[u8; 6]>)>, String> {
+pub fn parse_nic(text: &str) -> Result<Option<Nic>, String> {
     let items = suboptions(text, Some("type"));
     let what = format!("-nic {text}");
     match last(&items, "type").unwrap_or("") {

@@ -13,7 +13,7 @@
 //! so the serial port is the terminal and there is no monitor.
 
 use super::backends::{Chardev, Short};
-use super::devices::{DeviceDef, DriveDef, NetDef};
+use super::devices::{DeviceDef, DriveDef, NetDef, Nic};
 use super::lexer::suboptions;
 use armvirt_machine::options::{CharBackend, UserNet, VirtioDevice};
 
@@ -116,7 +116,7 @@ impl Refs {
         Ok(())
     }
 
-    pub fn nic(&mut self, nic: Option<(UserNet, Option<[u8; 6]>)>) {
+    pub fn nic(&mut self, nic: Option<Nic>) {
         if let Some((net, mac)) = nic {
             self.items.push(Item::Nic(net, mac));
         }
