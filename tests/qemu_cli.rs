@@ -443,3 +443,53 @@ fn cpu_models_look_to_linux_as_under_qemu() {
         );
     }
 }
+
+/// Debian's kernel and the test initramfs with QEMU's spelling, `script` as the guest's job.
+fn debian(extra: &[&str], script: &str) -> (String, String, Option<i32>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+    cmd.args([
+        "-M",
+        "virt",
+        "-m",
+        "512M",
+        "-nographic",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+    ])
+    .args(extra)
+    .arg("-kernel")
+    .arg(fixture("debian-cloud/Image"))
+    .arg("-initrd")
+    .arg(fixture("initramfs/initramfs.cpio.gz"))
+    .args(["-append", &run_script_append(script)]);
+    run_with_timeout(cmd, Duration::from_secs(600))
+}
+
+/// KUnit's way out: the kernel resets (here busybox's `reboot -f`) and `-no-reboot` makes
+/// that the end of the run, status 0, as under QEMU.
+#[test]
+fn a_real_kernel_reset_under_no_reboot_exits_0() {
+    let (out, err, code) = debian(&["-no-reboot", "--timeout", "300"], "reboot -f");
+    assert_eq!(code, Some(0), "{err}\n{out}");
+    assert!(out.contains("armvirt-init: begin run"), "{out}");
+    assert!(
+        !out.contains("armvirt-init: end run"),
+        "the reset came after the script: {out}"
+    );
+    assert_eq!(err, "");
+}
+
+/// A real panic (sysrq's crash): one line naming the kernel's reason, status 4, after the
+/// kernel's report is out.
+#[test]
+fn a_real_kernel_panic_exits_4_after_the_report() {
+    let (out, err, code) = debian(&["--timeout", "300"], "echo c > /proc/sysrq-trigger");
+    assert_eq!(code, Some(4), "{err}\n{out}");
+    assert_eq!(err, "armvirt: guest kernel panic: sysrq triggered crash\n");
+    assert!(
+        out.contains("---[ end Kernel panic - not syncing: sysrq triggered crash ]---"),
+        "{out}"
+    );
+}

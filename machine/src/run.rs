@@ -157,7 +157,7 @@ impl Machine {
 
     /// A round's end of the run: a reset reboots unless `-no-reboot`, a power-off under
     /// `-no-shutdown` stops the vCPUs and keeps the machine.
-    fn finish(&mut self, end: RunEnd) -> Round {
+    pub(crate) fn finish(&mut self, end: RunEnd) -> Round {
         let options = &self.config().options;
         match end {
             RunEnd::Reset if !options.no_reboot => match self.reset() {

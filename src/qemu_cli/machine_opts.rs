@@ -228,7 +228,11 @@ pub fn gdb(text: &str) -> Result<Option<GdbAddr>, String> {
     if t.starts_with("unix:") {
         return parse_gdb_addr(t).map(Some);
     }
-    let Some(rest) = t.strip_prefix("tcp:") else {
+    // `:PORT` (which QEMU refuses) is taken as `tcp::PORT`.
+    let Some(rest) = t
+        .strip_prefix("tcp:")
+        .or_else(|| t.starts_with(':').then_some(t))
+    else {
         return parse_gdb_addr(t).map(Some);
     };
     let mut parts = rest.split(',');
@@ -331,6 +335,7 @@ mod tests {
         assert_eq!(gdb("tcp::3333"), tcp("127.0.0.1:3333"));
         assert_eq!(gdb("tcp:0.0.0.0:3333,server,nowait"), tcp("0.0.0.0:3333"));
         assert_eq!(gdb("3333"), tcp("127.0.0.1:3333"));
+        assert_eq!(gdb(":3333"), tcp("127.0.0.1:3333"));
         assert_eq!(gdb("localhost:3333"), tcp("127.0.0.1:3333"));
         assert_eq!(gdb("none"), Ok(None));
         assert_eq!(

@@ -477,6 +477,17 @@ fn refusals_name_what_is_refused() {
         (&["--engine", "fast"], "not an engine"),
         (&["-hda", "x.img"], "-hda is not supported"),
         (&["x.img"], "unexpected argument 'x.img'"),
+        (
+            &["--rtc", "base=2024-02-30"],
+            "'2024-02-30' names a day that does not exist",
+        ),
+        (&["--gdb", "0"], "port 0 in '0' is out of range"),
+        (&["-m", "1M"], "memory size 1M is below the minimum of 8M"),
+        (&["--smp", "two"], "'two' is not a number of CPUs"),
+        (
+            &["-gdb", "tcp:example.org:1"],
+            "'example.org' in 'example.org:1' is not an IP address",
+        ),
     ];
     for (args, want) in cases {
         let mut a = vec!["-kernel", "k"];
