@@ -493,3 +493,116 @@ fn a_real_kernel_panic_exits_4_after_the_report() {
         "{out}"
     );
 }
+
+/// Reads the identification registers into x1..x9 (CCSIDR_EL1 for each CSSELR_EL1 the
+/// model's caches have), then spins; the spin is the Image's last instruction.
+fn id_reader_image() -> Vec<u8> {
+    // MRS/MSR take the register as o0:op1:CRn:CRm:op2 (a 15-bit immediate in dynasm).
+    const MIDR: u32 = 0x4000;
+    const REVIDR: u32 = 0x4006;
+    const CTR: u32 = 0x5801;
+    const CLIDR: u32 = 0x4801;
+    const CCSIDR: u32 = 0x4800;
+    const CSSELR: u32 = 0x5000;
+    const DCZID: u32 = 0x5807;
+    const ID_AA64ISAR0: u32 = 0x4030;
+    image_util::padded(image_util::with_header(&a64!(
+        ; mrs x5, MIDR
+        ; mrs x6, REVIDR
+        ; mrs x7, CTR
+        ; mrs x8, CLIDR
+        ; movz x0, 0
+        ; msr CSSELR, x0
+        ; isb
+        ; mrs x1, CCSIDR
+        ; movz x0, 1
+        ; msr CSSELR, x0
+        ; isb
+        ; mrs x2, CCSIDR
+        ; movz x0, 2
+        ; msr CSSELR, x0
+        ; isb
+        ; mrs x3, CCSIDR
+        ; mrs x4, DCZID
+        ; mrs x9, ID_AA64ISAR0
+        ; ->spin:
+        ; b ->spin
+    )))
+}
+
+/// The registers `id_reader_image` filled, as gdb prints them, from a run of `cmd`
+/// (`-S` with a gdb server on `port`).
+fn id_registers(mut cmd: Command, port: u16, spin: u64, dir: &Path) -> Vec<String> {
+    let child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    gdb_util::wait_listening(port);
+    let script = dir.join(format!("ids-{port}.gdb"));
+    let regs: String = (1..=9).map(|i| format!("p/x $x{i}\n")).collect();
+    std::fs::write(&script, format!("break *{spin:#x}\ncontinue\n{regs}kill\n")).unwrap();
+    let out = gdb_util::gdb_command(port, &script).output().unwrap();
+    let text = gdb_util::text(&out.stdout);
+    gdb_util::wait_output(child, 30);
+    let values: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with('$'))
+        .map(|l| l.split_once(" = ").map_or(l, |(_, v)| v).to_string())
+        .collect();
+    assert_eq!(
+        values.len(),
+        9,
+        "gdb: {text}{}",
+        gdb_util::text(&out.stderr)
+    );
+    values
+}
+
+/// MIDR, REVIDR, CTR, CLIDR, each CCSIDR, DCZID and ID_AA64ISAR0 as the guest reads them,
+/// under `-cpu cortex-a53|a57|a72`: equal to QEMU's.
+#[test]
+fn cpu_models_identification_registers_equal_qemus() {
+    let dir = Scratch::new("idregs");
+    let image = dir.0.join("Image");
+    let code = id_reader_image();
+    std::fs::write(&image, &code).unwrap();
+    // The Image's first byte lands at RAM base + 2 MiB; the spin is its last instruction
+    // (`b .` is 0x14000000: its last byte is the Image's last non-zero one).
+    let spin = 0x4020_0000 + (code.iter().rposition(|&b| b != 0).unwrap() as u64 & !3);
+    for (cpu, midr) in [
+        ("cortex-a53", "0x410fd034"),
+        ("cortex-a57", "0x411fd070"),
+        ("cortex-a72", "0x410fd083"),
+    ] {
+        let run = |program: &str| {
+            let port = gdb_util::free_port();
+            let mut cmd = Command::new(program);
+            cmd.args([
+                "-M",
+                "virt",
+                "-cpu",
+                cpu,
+                "-m",
+                "256M",
+                "-display",
+                "none",
+                "-serial",
+                "null",
+                "-monitor",
+                "none",
+                "-S",
+                "-gdb",
+                &format!("tcp::{port}"),
+                "-kernel",
+            ])
+            .arg(&image);
+            id_registers(cmd, port, spin, &dir.0)
+        };
+        let ours = run(env!("CARGO_BIN_EXE_armvirt"));
+        let qemu = run("qemu-system-aarch64");
+        assert_eq!(qemu[4], midr, "{cpu}: {qemu:?}");
+        assert_eq!(ours, qemu, "-cpu {cpu}: x1..x9 = CCSIDR L1D, L1I, L2, DCZID, MIDR, REVIDR, CTR, CLIDR, ID_AA64ISAR0");
+    }
+}
