@@ -606,3 +606,43 @@ fn cpu_models_identification_registers_equal_qemus() {
         assert_eq!(ours, qemu, "-cpu {cpu}: x1..x9 = CCSIDR L1D, L1I, L2, DCZID, MIDR, REVIDR, CTR, CLIDR, ID_AA64ISAR0");
     }
 }
+
+/// A guest reset under gdb reboots the machine with gdb still attached, its breakpoints
+/// kept: the breakpoint at the Image's first instruction is hit again on every boot.
+#[test]
+fn a_reset_under_gdb_reboots_with_the_breakpoints_kept() {
+    let dir = Scratch::new("gdbreboot");
+    let image = dir.image(b"B", Then::Reset);
+    let port = gdb_util::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
+        .args([
+            "-M",
+            "virt",
+            "-S",
+            "-gdb",
+            &format!("tcp::{port}"),
+            "-kernel",
+        ])
+        .arg(&image)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    gdb_util::wait_listening(port);
+    let script = dir.0.join("reboot.gdb");
+    // The Image's first instruction (after its 64-byte header's branch) at RAM + 2 MiB.
+    let entry = 0x4020_0000 + image_util::HEADER_LEN;
+    std::fs::write(
+        &script,
+        format!("break *{entry:#x}\ncontinue\ncontinue\ncontinue\np/x $pc\nkill\n"),
+    )
+    .unwrap();
+    let out = gdb_util::gdb_command(port, &script).output().unwrap();
+    let text = gdb_util::text(&out.stdout);
+    let run = gdb_util::wait_output(child, 30);
+    // Three stops at the entry: the first boot and two reboots, each after one B.
+    assert_eq!(text.matches("Breakpoint 1, ").count(), 3, "gdb: {text}");
+    assert!(text.contains(&format!("= {entry:#x}")), "gdb: {text}");
+    assert_eq!(gdb_util::text(&run.stdout), "BB");
+}
