@@ -7,11 +7,10 @@
 
 mod fixture_cache;
 mod gdb_util;
-mod image_util;
 mod process_util;
 use armvirt_cpu::a64;
 use fixture_cache::{fixture, run_script_append};
-use image_util::bare_metal_image;
+use gdb_util::{bare_metal_image, padded, with_header, HEADER_LEN};
 use process_util::{run_with_input, run_with_timeout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -506,7 +505,7 @@ fn id_reader_image() -> Vec<u8> {
     const CSSELR: u32 = 0x5000;
     const DCZID: u32 = 0x5807;
     const ID_AA64ISAR0: u32 = 0x4030;
-    image_util::padded(image_util::with_header(&a64!(
+    padded(with_header(&a64!(
         ; mrs x5, MIDR
         ; mrs x6, REVIDR
         ; mrs x7, CTR
@@ -632,7 +631,7 @@ fn a_reset_under_gdb_reboots_with_the_breakpoints_kept() {
     gdb_util::wait_listening(port);
     let script = dir.0.join("reboot.gdb");
     // The Image's first instruction (after its 64-byte header's branch) at RAM + 2 MiB.
-    let entry = 0x4020_0000 + image_util::HEADER_LEN;
+    let entry = 0x4020_0000 + HEADER_LEN;
     std::fs::write(
         &script,
         format!("break *{entry:#x}\ncontinue\ncontinue\ncontinue\np/x $pc\nkill\n"),

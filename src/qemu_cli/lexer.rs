@@ -154,9 +154,11 @@ mod tests {
             .collect()
     }
 
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [(&'a str, &'a str)]);
+
     #[test]
     fn suboption_syntax() {
-        let cases: &[(&str, Option<&str>, &[(&str, &str)])] = &[
+        let cases: &[Case] = &[
             (
                 "virt,gic-version=3",
                 Some("type"),
