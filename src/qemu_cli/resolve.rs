@@ -10,7 +10,8 @@
 //! monitor elsewhere, the serial port is stdio; with `-nographic` and a serial port
 //! elsewhere, the monitor is stdio; `-nodefaults` leaves unset ones out (the PL011's
 //! output then goes nowhere). Without `-nographic` armvirt has no display to put them on,
-//! so the serial port is the terminal and there is no monitor.
+//! so the serial port is the terminal and there is no monitor; `-monitor stdio` then shares
+//! the terminal with the serial port (as `mon:stdio`).
 
 use super::backends::{Chardev, Short};
 use super::devices::{DeviceDef, DriveDef, NetDef, Nic};
@@ -271,15 +272,20 @@ impl Refs {
                 c.id
             ));
         }
-        let stdio_users = [&out.serial, &out.monitor]
+        let backends: Vec<&CharBackend> = [&out.serial, &out.monitor]
             .into_iter()
             .flatten()
             .chain(out.virtio.iter().filter_map(|d| match d {
                 VirtioDevice::Console(b) => Some(b),
                 _ => None,
             }))
-            .filter(|b| **b == CharBackend::Stdio)
-            .count();
+            .collect();
+        // One stdio chardev at most, as QEMU: plain users, plus the shared (mux) one.
+        let stdio_users = backends
+            .iter()
+            .filter(|b| ***b == CharBackend::Stdio)
+            .count()
+            + backends.iter().any(|b| **b == CharBackend::MuxStdio) as usize;
         if stdio_users > 1 {
             return Err(
                 "cannot use stdio by multiple character devices (the serial port, monitor \
@@ -351,6 +357,11 @@ impl Refs {
             }
         } else if out.serial.is_none() && self.nodefaults {
             out.serial = Some(CharBackend::Null);
+        } else if out.serial.is_none() && out.monitor == Some(CharBackend::Stdio) {
+            // QEMU would put the serial port on its display; armvirt's is the terminal,
+            // which the monitor then shares (Ctrl-A c).
+            out.serial = Some(CharBackend::MuxStdio);
+            out.monitor = Some(CharBackend::MuxStdio);
         }
         Ok(())
     }

@@ -320,6 +320,11 @@ fn serial_monitor_and_chardevs() {
         (Some(Null), Some(Stdio))
     );
     assert_eq!(o(&["-nodefaults"]), (Some(Null), None));
+    assert_eq!(o(&["-monitor", "stdio"]), (Some(MuxStdio), Some(MuxStdio)));
+    assert_eq!(
+        o(&["-nodefaults", "-monitor", "stdio"]),
+        (Some(Null), Some(Stdio))
+    );
     assert_eq!(o(&["-nographic", "-monitor", "none"]), (Some(Stdio), None));
     assert_eq!(
         o(&[
@@ -467,6 +472,18 @@ fn refusals_name_what_is_refused() {
             "cannot use stdio by multiple character devices",
         ),
         (&["-serial", "stdio", "-serial", "stdio"], "one UART"),
+        (
+            &[
+                "-nographic",
+                "-chardev",
+                "stdio,id=c",
+                "-device",
+                "virtio-serial-device",
+                "-device",
+                "virtconsole,chardev=c",
+            ],
+            "cannot use stdio by multiple",
+        ),
         (&["-mon", "chardev=x,mode=control"], "mode=control"),
         (&["-M", "virt,gic-version=4"], "gic-version=4"),
         (&["-semihosting-config", "target=gdb"], "target=gdb"),
