@@ -645,3 +645,20 @@ fn a_reset_under_gdb_reboots_with_the_breakpoints_kept() {
     assert!(text.contains(&format!("= {entry:#x}")), "gdb: {text}");
     assert_eq!(gdb_util::text(&run.stdout), "BB");
 }
+
+/// `--timeout` also ends a run halted for a gdb that never comes (shortly after the
+/// timeout: the halted vCPUs cannot notice it themselves).
+#[test]
+fn timeout_ends_a_run_waiting_for_gdb() {
+    let dir = Scratch::new("timeout-gdb");
+    let image = dir.image(b"", Then::PowerOff);
+    let port = gdb_util::free_port().to_string();
+    let start = Instant::now();
+    let (_, err, code) = armvirt(&["-S", "-gdb", &port, "--timeout", "1"], &image, LONG);
+    assert_eq!(code, Some(124), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        err,
+        "armvirt: timeout: 1 s of host time passed with the vCPUs halted (for gdb)\n"
+    );
+}
