@@ -90,7 +90,8 @@ fn bare_metal_image_boots_prints_and_powers_off() {
     let out = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("--kernel")
         .arg(&image)
-        .args(["-m", "256M"])
+        // A failed check resets the machine: -no-reboot makes that end the run.
+        .args(["-m", "256M", "-no-reboot"])
         .output()
         .expect("run armvirt");
     let stdout = String::from_utf8_lossy(&out.stdout);

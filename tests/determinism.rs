@@ -232,8 +232,9 @@ fn another_rtc_base_changes_only_the_date_lines() {
     // Printing a later date runs a few more instructions than an earlier one, so what
     // the kernel logs after the script's last date line may be stamped a few
     // microseconds later: those lines are compared without their timestamps.
-    let last_date = fixed
-        .lines()
+    let lines: Vec<&str> = fixed.lines().collect();
+    let last_date = lines
+        .iter()
         .rposition(|l| l.starts_with("det: date "))
         .expect("a date line");
     let differing: Vec<(&str, &str)> = fixed

@@ -41,6 +41,8 @@ pub struct Cpu {
     pub engine: crate::jit::Engine,
     /// The JIT's per-vCPU state (`jit/mod.rs`).
     pub jit: crate::jit::VcpuJit,
+    /// The identification registers of the model this core is (`-cpu`, `model.rs`).
+    pub ids: &'static crate::model::CpuIds,
 }
 
 impl Cpu {
@@ -63,6 +65,7 @@ impl Cpu {
             // The reference, unless the machine chooses the JIT.
             engine: crate::jit::Engine::Interp,
             jit: Default::default(),
+            ids: &crate::model::CORTEX_A72,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod jit;
 pub mod log;
 pub mod mem;
 pub mod mmu;
+pub mod model;
 pub mod monitor;
 pub mod state;
 pub mod sysreg;

@@ -3,10 +3,11 @@
 //!
 //! Registers are a table: each row names the register, its encoding, and how to read and
 //! write it. An encoding with no row is UNDEFINED to the guest, as on hardware.
-//! ID register values are the cortex-A72's as far as this core implements them: a feature
-//! appears in an ID register only once it is implemented.
+//! Identification registers (MIDR, REVIDR, the cache registers) are the `-cpu` model's
+//! (`model.rs`); feature registers say what this core implements: a feature appears in an
+//! ID register only once it is implemented.
 
-use crate::cpu::{Cpu, MIDR_CORTEX_A72};
+use crate::cpu::Cpu;
 
 /// Packs op0, op1, CRn, CRm, op2 the way MRS/MSR encode them (bits 20:5 of the instruction,
 /// less the L bit) and the way gdbstub_arch numbers system registers.
@@ -79,14 +80,8 @@ pub const ID_AA64DFR0_EL1: u64 = 0x0000_0000_1030_5006;
 pub const DEBUG_BRPS: usize = 6;
 pub const DEBUG_WRPS: usize = 4;
 
-/// Cache identification as QEMU's cortex-a72 (target/arm/cpu64.c, aarch64_a72_initfn),
-/// matching the A72 TRM: CLIDR_EL1 says L1 separate I and D, L2 unified, LoUIS 1, LoC 2,
-/// LoUU 1 (Arm ARM D17.2).
-pub const CLIDR_EL1: u64 = 0x0a20_0023;
-/// CCSIDR_EL1 (D17.2) for each CSSELR_EL1 value (Level << 1 | InD): L1 data 32KB
-/// 2-way, L1 instruction 48KB 3-way, L2 unified 1MB 16-way, all with 64-byte lines.
-/// CSSELR_EL1 selecting a cache that does not exist reads an UNKNOWN value; this is 0.
-pub const CCSIDR_EL1: [u64; 3] = [0x701f_e00a, 0x201f_e012, 0x707f_e07a];
+/// Cache identification (CLIDR_EL1, CCSIDR_EL1, CTR_EL0) is the model's: `model.rs`.
+/// CSSELR_EL1 selecting a cache that does not exist reads an UNKNOWN CCSIDR_EL1; this is 0.
 /// CSSELR_EL1's fields on v8.0: Level (3:1) and InD (0).
 pub const CSSELR_MASK: u64 = 0xf;
 
@@ -148,7 +143,8 @@ impl SysRegs {
 }
 
 fn read_ccsidr(c: &Cpu) -> u64 {
-    CCSIDR_EL1
+    c.ids
+        .ccsidr
         .get(c.sys.csselr_el1 as usize)
         .copied()
         .unwrap_or(0)
@@ -229,9 +225,9 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "FPSR"        (3, 3, 4, 4, 1) @0 r: |c| c.s.fpsr as u64, w: |c, v| c.s.fpsr = v as u32 & 0xf800_009f;
 
     // ── Identification (D17.2) ─────────────────────────────────────────────────────────
-    "MIDR_EL1"    (3, 0, 0, 0, 0) @1 r: konst!(MIDR_CORTEX_A72);
+    "MIDR_EL1"    (3, 0, 0, 0, 0) @1 r: |c| c.ids.midr;
     "MPIDR_EL1"   (3, 0, 0, 0, 5) @1 r: field!(mpidr_el1);
-    "REVIDR_EL1"  (3, 0, 0, 0, 6) @1 r: konst!(0);
+    "REVIDR_EL1"  (3, 0, 0, 0, 6) @1 r: |c| c.ids.revidr;
     // EL0 and EL1 in AArch64 only; no EL2/EL3; FP and AdvSIMD implemented (0), as the A72.
     "ID_AA64PFR0_EL1"  (3, 0, 0, 4, 0) @1 r: konst!(0x0000_0000_0000_0011);
     "ID_AA64PFR1_EL1"  (3, 0, 0, 4, 1) @1 r: konst!(0);
@@ -273,11 +269,11 @@ pub static SYSREGS: &[SysRegDef] = sysregs! {
     "MVFR2_EL1"    (3, 0, 0, 3, 2) @1 r: konst!(0);
     // Caches (D17.2). CCSIDR_EL1 describes the cache CSSELR_EL1 selects.
     "CCSIDR_EL1"  (3, 1, 0, 0, 0) @1 r: read_ccsidr;
-    "CLIDR_EL1"   (3, 1, 0, 0, 1) @1 r: konst!(CLIDR_EL1);
+    "CLIDR_EL1"   (3, 1, 0, 0, 1) @1 r: |c| c.ids.clidr;
     "AIDR_EL1"    (3, 1, 0, 0, 7) @1 r: konst!(0);
     "CSSELR_EL1"  (3, 2, 0, 0, 0) @1 r: field!(csselr_el1), w: |c, v| c.sys.csselr_el1 = v & CSSELR_MASK;
-    // CTR_EL0: 64-byte lines, ERG/CWG 16 words, PIPT I-cache (as the A72: 0x8444c004).
-    "CTR_EL0"     (3, 3, 0, 0, 1) @0 r: konst!(0x8444_c004);
+    // CTR_EL0: 64-byte lines, ERG/CWG 16 words; the I-cache policy is the model's.
+    "CTR_EL0"     (3, 3, 0, 0, 1) @0 r: |c| c.ids.ctr;
     // DCZID_EL0: DC ZVA permitted, 64-byte blocks (BS = log2(16 words)).
     "DCZID_EL0"   (3, 3, 0, 0, 7) @0 r: konst!(4);
 

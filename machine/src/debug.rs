@@ -311,9 +311,10 @@ impl Machine {
                 Some(hit) => DebugStep::Watchpoint(hit),
                 None => DebugStep::Done,
             },
-            exit => match self.on_exit(n, exit) {
-                Some(end) => DebugStep::End(Ok(end)),
-                None => DebugStep::Done,
+            // A reset reboots (unless -no-reboot) as in a run.
+            exit => match self.on_exit(n, exit).map(|end| self.finish(end)) {
+                Some(Round::End(end)) => DebugStep::End(end),
+                _ => DebugStep::Done,
             },
         }
     }

@@ -407,6 +407,7 @@ mod tests {
             cpus: 2,
             bootargs: Some("console=ttyAMA0".into()),
             initrd: Some((0x4800_0000, 0x4810_0000)),
+            cpu_compatible: "arm,cortex-a72",
             seed: 3,
         }
     }

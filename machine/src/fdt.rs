@@ -27,6 +27,8 @@ pub struct DtParams {
     /// derives them from this, so runs are reproducible.
     pub seed: u64,
     pub gic: GicVersion,
+    /// The cpu nodes' `compatible` (the `-cpu` model's, "arm,cortex-a72").
+    pub cpu_compatible: &'static str,
 }
 
 // Phandles, in QEMU's allocation order (qemu_fdt_alloc_phandle counts from 0x8000): the
@@ -89,7 +91,7 @@ pub fn build(p: &DtParams) -> Result<Vec<u8>> {
         GicVersion::V2 => gic(&mut fdt, p.cpus)?,
         GicVersion::V3 => gic_v3(&mut fdt, p.cpus)?,
     }
-    cpus(&mut fdt, p.cpus)?;
+    cpus(&mut fdt, p.cpus, p.cpu_compatible)?;
     timer(&mut fdt, p.cpus, p.gic)?;
     apb_clock(&mut fdt)?;
     chosen(&mut fdt, p)?;
@@ -223,13 +225,13 @@ fn interrupt_controller(fdt: &mut FdtWriter) -> Result<()> {
 
 /// bindings/arm/cpus.yaml, and bindings/cpu/cpu-topology.txt for cpu-map: QEMU's default
 /// topology for `-smp N` is one socket, one cluster, N cores.
-fn cpus(fdt: &mut FdtWriter, n: u32) -> Result<()> {
+fn cpus(fdt: &mut FdtWriter, n: u32, compatible: &str) -> Result<()> {
     let node = fdt.begin_node("cpus")?;
     fdt.property_u32("#size-cells", 0)?;
     fdt.property_u32("#address-cells", 1)?;
     cpu_map(fdt, n)?;
     for i in 0..n {
-        cpu(fdt, i, n)?;
+        cpu(fdt, i, n, compatible)?;
     }
     fdt.end_node(node)
 }
@@ -250,16 +252,16 @@ fn close<const N: usize>(fdt: &mut FdtWriter, nodes: [FdtWriterNode; N]) -> Resu
     nodes.into_iter().try_for_each(|n| fdt.end_node(n))
 }
 
-/// One cortex-A72; `reg` is its MPIDR affinity. QEMU names PSCI as the enable method
-/// only when there are secondaries to enable.
-fn cpu(fdt: &mut FdtWriter, i: u32, n: u32) -> Result<()> {
+/// One core of the `-cpu` model (`compatible`); `reg` is its MPIDR affinity. QEMU names
+/// PSCI as the enable method only when there are secondaries to enable.
+fn cpu(fdt: &mut FdtWriter, i: u32, n: u32, compatible: &str) -> Result<()> {
     let node = fdt.begin_node(&format!("cpu@{i}"))?;
     fdt.property_phandle(cpu_phandle(i, n))?;
     fdt.property_u32("reg", memmap::mpidr_affinity(i) as u32)?;
     if n > 1 {
         fdt.property_string("enable-method", "psci")?;
     }
-    fdt.property_string("compatible", "arm,cortex-a72")?;
+    fdt.property_string("compatible", compatible)?;
     fdt.property_string("device_type", "cpu")?;
     fdt.end_node(node)
 }

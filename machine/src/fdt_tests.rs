@@ -127,6 +127,7 @@ fn params(cpus: u32, ram_size: u64) -> DtParams {
         cpus,
         bootargs: None,
         initrd: None,
+        cpu_compatible: "arm,cortex-a72",
         seed: 1,
     }
 }

@@ -12,6 +12,7 @@ pub mod debug;
 pub mod dtb;
 pub mod error;
 pub mod fdt;
+pub mod guest_watch;
 pub mod irqchip;
 pub mod loader;
 mod machine;

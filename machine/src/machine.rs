@@ -12,6 +12,7 @@ use crate::console::{Shared, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
+use crate::guest_watch::{PanicSeen, PanicWatch};
 use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
@@ -25,7 +26,8 @@ use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A machine ready to run: everything loaded, vCPU 0's start in [`Machine::boot`].
 pub struct Machine {
@@ -50,6 +52,14 @@ pub struct Machine {
     /// Called after every block when set (the lockstep check of the engines runs a slice
     /// block by block; the guest sees no difference).
     pub(crate) block_hook: Option<BlockHook>,
+    /// What the console watcher saw of a guest kernel panic.
+    pub(crate) panic_seen: Arc<Mutex<PanicSeen>>,
+    /// When (virtual time) the run reported the panic.
+    pub(crate) panic_at: Option<u64>,
+    /// `--timeout`: the host time the run ends at, and the timeout it came from.
+    pub(crate) deadline: Option<(Instant, Duration)>,
+    /// Powered off under `-no-shutdown`: the vCPUs are stopped for good, armvirt stays.
+    pub(crate) stopped: bool,
 }
 
 /// See [`Machine::block_hook`]: the vCPU's index and state after one of its blocks.
@@ -92,6 +102,7 @@ impl Machine {
             initrd: initrd.map(|r| (r.base, r.end())),
             seed: config.dtb_seed,
             gic: config.gic,
+            cpu_compatible: config.options.cpu_model.ids().compatible,
         };
         let dtb = match &config.dtb {
             None => fdt::build(&params)?,
@@ -119,9 +130,12 @@ impl Machine {
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         for v in &mut vcpus {
             v.cpu.engine = config.options.engine;
+            v.cpu.ids = config.options.cpu_model.ids();
         }
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
-        let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
+        let panic_seen = Arc::new(Mutex::new(PanicSeen::default()));
+        let uart_out = PanicWatch::new(Stdout, panic_seen.clone());
+        let uart = Shared::new(Pl011::new(Box::new(uart_out), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
         // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
         let clock = Arc::new(AtomicU64::new(0));
@@ -159,6 +173,10 @@ impl Machine {
             tlbi: TlbBroadcast::new(),
             now_ns: 0,
             block_hook: None,
+            panic_seen,
+            panic_at: None,
+            deadline: None,
+            stopped: false,
         })
     }
 
@@ -172,6 +190,7 @@ impl Machine {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
         }
+        fresh.deadline = self.deadline;
         *self = fresh;
         Ok(())
     }

@@ -174,6 +174,7 @@ fn user_dtb_is_patched_for_this_machine() {
         cpus: 2,
         bootargs: None,
         initrd: None,
+        cpu_compatible: "arm,cortex-a72",
         seed: 9,
     };
     c.dtb = Some(s.file("virt.dtb", &fdt::build(&params).unwrap()));

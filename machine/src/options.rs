@@ -19,10 +19,16 @@ pub enum CpuModel {
 impl CpuModel {
     /// QEMU's `-cpu` name.
     pub fn name(self) -> &'static str {
+        self.ids().name
+    }
+
+    /// The model's identification registers and device tree `compatible`.
+    pub fn ids(self) -> &'static armvirt_cpu::model::CpuIds {
+        use armvirt_cpu::model;
         match self {
-            CpuModel::CortexA72 => "cortex-a72",
-            CpuModel::CortexA57 => "cortex-a57",
-            CpuModel::CortexA53 => "cortex-a53",
+            CpuModel::CortexA72 => &model::CORTEX_A72,
+            CpuModel::CortexA57 => &model::CORTEX_A57,
+            CpuModel::CortexA53 => &model::CORTEX_A53,
         }
     }
 }

@@ -28,12 +28,16 @@ pub const QUANTUM: u64 = 10_000;
 /// (input wakes it at once; the limit only bounds how late a quit request is seen).
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
+/// After the console shows a kernel panic, how long (virtual time) the kernel may go on
+/// printing its report before the run ends, if it never prints the end-of-panic line.
+const PANIC_GRACE_NS: u64 = 100_000_000;
+
 /// How a run ended normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunEnd {
     /// PSCI SYSTEM_OFF.
     PowerOff,
-    /// PSCI SYSTEM_RESET (the machine does not reboot yet: it stops and says so).
+    /// PSCI SYSTEM_RESET under `-no-reboot` (without it, the machine reboots and runs on).
     Reset,
     /// The user quit from the console (Ctrl-A x).
     Quit,
@@ -46,6 +50,20 @@ pub enum Stop {
     AllOff,
     /// Every vCPU waits for an interrupt or event that nothing can raise.
     Deadlock { pc: u64 },
+    /// `--timeout` passed (host time); where each vCPU was.
+    Timeout { after: Duration, vcpus: Vec<VcpuAt> },
+    /// The guest kernel panicked (the reason from its console line, already reported).
+    GuestPanic(String),
+    /// Rebuilding the machine for a guest reset failed (a file gone, ...).
+    ResetFailed(String),
+}
+
+/// Where a vCPU was when a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VcpuAt {
+    pub pc: u64,
+    pub el: u8,
+    pub on: bool,
 }
 
 impl fmt::Display for Stop {
@@ -57,6 +75,19 @@ impl fmt::Display for Stop {
                 "every vCPU waits in WFI or WFE with no interrupt or event source \
                  (vCPU 0 at pc {pc:#018x})"
             ),
+            Stop::Timeout { after, vcpus } => {
+                write!(f, "timeout: {} s of host time passed;", after.as_secs_f64())?;
+                for (i, v) in vcpus.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    write!(f, "{sep} vCPU {i} at pc {:#018x} EL{}", v.pc, v.el)?;
+                    if !v.on {
+                        f.write_str(" (off)")?;
+                    }
+                }
+                Ok(())
+            }
+            Stop::GuestPanic(reason) => write!(f, "guest kernel panic: {reason}"),
+            Stop::ResetFailed(why) => write!(f, "cannot reboot after the guest's reset: {why}"),
         }
     }
 }
@@ -96,15 +127,68 @@ pub(crate) enum Round {
 }
 
 impl Machine {
-    /// Runs until the guest powers off or resets, or armvirt cannot go on.
+    /// Runs until the guest powers off or resets (under `-no-reboot`; otherwise it
+    /// reboots), its kernel panics, the timeout passes, or armvirt cannot go on. Under
+    /// `-no-shutdown` a power-off or panic leaves the machine stopped until the user quits
+    /// (Ctrl-A x) or the console input ends.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
             // (Breakpoints and watchpoints exist only while a debugger runs the machine:
             // `debug.rs`.)
-            if let Round::End(end) = self.round(&mut input, IDLE_WAIT) {
-                return end;
+            match self.round(&mut input, IDLE_WAIT) {
+                Round::End(end) => return end,
+                Round::Idle if self.stopped && !input.open() => return Ok(RunEnd::PowerOff),
+                _ => {}
+            }
+            if let Some(at) = self.panic_at {
+                let seen = self.panic_seen.lock().unwrap_or_else(|e| e.into_inner());
+                let done = seen.ended || self.now_ns.saturating_sub(at) >= PANIC_GRACE_NS;
+                if done && !self.config().options.no_shutdown {
+                    return Err(Stop::GuestPanic(seen.reason.clone().unwrap_or_default()));
+                }
             }
         }
+    }
+
+    /// Ends the run (with [`Stop::Timeout`]) once `after` of host time has passed.
+    pub fn set_timeout(&mut self, after: Duration) {
+        self.deadline = Some((std::time::Instant::now() + after, after));
+    }
+
+    /// A round's end of the run: a reset reboots unless `-no-reboot`, a power-off under
+    /// `-no-shutdown` stops the vCPUs and keeps the machine.
+    pub(crate) fn finish(&mut self, end: RunEnd) -> Round {
+        let options = &self.config().options;
+        match end {
+            RunEnd::Reset if !options.no_reboot => match self.reset() {
+                Ok(()) => Round::Continue,
+                Err(e) => Round::End(Err(Stop::ResetFailed(e.to_string()))),
+            },
+            RunEnd::PowerOff if options.no_shutdown => {
+                for v in &mut self.vcpus {
+                    v.power = Power::Off;
+                }
+                self.stopped = true;
+                eprintln!(
+                    "armvirt: the guest powered off; -no-shutdown keeps armvirt running \
+                     (Ctrl-A x or the end of input quits)"
+                );
+                Round::Idle
+            }
+            end => Round::End(Ok(end)),
+        }
+    }
+
+    /// Where every vCPU is, for a report.
+    fn positions(&self) -> Vec<VcpuAt> {
+        self.vcpus
+            .iter()
+            .map(|v| VcpuAt {
+                pc: v.cpu.s.pc,
+                el: v.cpu.s.el,
+                on: v.power == Power::On,
+            })
+            .collect()
     }
 
     /// One round of the scheduler: console input in, every runnable vCPU one slice (in
@@ -115,6 +199,9 @@ impl Machine {
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
         }
+        if let Some(end) = self.watch() {
+            return end;
+        }
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {
@@ -123,7 +210,7 @@ impl Machine {
             ran = true;
             match self.run_slice(i) {
                 Ok(SliceEnd::Continue) => {}
-                Ok(SliceEnd::Finished(end)) => return Round::End(Ok(end)),
+                Ok(SliceEnd::Finished(end)) => return self.finish(end),
                 Ok(SliceEnd::Breakpoint) => return Round::Breakpoint { vcpu: i },
                 Ok(SliceEnd::Watchpoint(hit)) => return Round::Watchpoint { vcpu: i, hit },
                 Err(stop) => return Round::End(Err(stop)),
@@ -142,6 +229,31 @@ impl Machine {
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
         round
+    }
+
+    /// What a round looks at before its slices (a reset may end every slice early): the
+    /// console's panic line, reported once, and the timeout.
+    fn watch(&mut self) -> Option<Round> {
+        if self.panic_at.is_none() {
+            if let Some(reason) = &self
+                .panic_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .reason
+            {
+                eprintln!("armvirt: guest kernel panic: {reason}");
+                self.panic_at = Some(self.now_ns);
+            }
+        }
+        if let Some((deadline, after)) = self.deadline {
+            if std::time::Instant::now() >= deadline {
+                return Some(Round::End(Err(Stop::Timeout {
+                    after,
+                    vcpus: self.positions(),
+                })));
+            }
+        }
+        None
     }
 
     /// Runs vCPU `i` for at most one quantum of virtual time.
@@ -274,6 +386,13 @@ impl Machine {
     /// No vCPU can run: move time to the next timer deadline or event stream tick (true),
     /// or wait for input in host time for at most `wait` (false).
     fn idle(&mut self, input: &mut ConsoleInput, wait: Duration) -> Result<bool, Stop> {
+        if self.stopped {
+            // -no-shutdown after a power-off: only the user (or a debugger) acts now.
+            if input.wait(wait) {
+                input.pump(&self.uart);
+            }
+            return Ok(false);
+        }
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
             return Err(Stop::AllOff);
         }
