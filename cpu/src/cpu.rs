@@ -37,6 +37,30 @@ pub struct Cpu {
     pub breakpoints: crate::exec::Breakpoints,
     /// Debugger watchpoints the memory path checks (see `watch.rs`).
     pub watchpoints: crate::watch::Watchpoints,
+    /// Which ELs may make semihosting calls (`HLT #0xF000`); off, HLT is UNDEFINED.
+    pub semihosting: SemihostingMode,
+}
+
+/// Where `HLT #0xF000` is a semihosting call ("Semihosting for AArch32 and AArch64" §2.2),
+/// as QEMU's `-semihosting` (EL1) and `-semihosting-config userspace=on` (EL0 too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SemihostingMode {
+    /// HLT is UNDEFINED: halting debug is never enabled.
+    #[default]
+    Off,
+    El1,
+    El1AndEl0,
+}
+
+impl SemihostingMode {
+    /// Whether a call from exception level `el` is served.
+    pub fn serves(self, el: u8) -> bool {
+        match self {
+            SemihostingMode::Off => false,
+            SemihostingMode::El1 => el >= 1,
+            SemihostingMode::El1AndEl0 => true,
+        }
+    }
 }
 
 impl Cpu {
@@ -56,6 +80,7 @@ impl Cpu {
             sysreg_ext: None,
             breakpoints: Default::default(),
             watchpoints: Default::default(),
+            semihosting: SemihostingMode::Off,
         }
     }
 

@@ -27,7 +27,7 @@ pub mod timer;
 pub mod watch;
 
 pub use bus::{Bus, BusError, RamRegion};
-pub use cpu::Cpu;
+pub use cpu::{Cpu, SemihostingMode};
 pub use exec::{CodeCache, Exit, Flow};
 pub use irq::IrqLines;
 pub use mem::{Access, Mem};
