@@ -214,6 +214,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             eprintln!("armvirt: terminated from the console (Ctrl-A x)");
             Ok(ExitCode::SUCCESS)
         }
+        Ok(RunEnd::Exit(status)) => Ok(ExitCode::from(status as u8)),
         Ok(RunEnd::Reset) => {
             eprintln!("armvirt: the guest asked for a reset (PSCI SYSTEM_RESET); stopping");
             Ok(ExitCode::from(EXIT_RESET))

@@ -22,6 +22,7 @@ pub mod psci;
 pub mod ram;
 pub mod rtc;
 pub mod run;
+pub mod semihosting;
 pub mod terminal;
 #[cfg(test)]
 mod test_rig;

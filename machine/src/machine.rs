@@ -19,9 +19,10 @@ use crate::memmap::{self, Region, RAM_BASE};
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
+use crate::semihosting::{self, Semihost};
 use crate::vcpu::Vcpu;
 use crate::ConsoleInput;
-use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
+use armvirt_cpu::{CodeCache, Monitors, SemihostingMode, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,6 +48,10 @@ pub struct Machine {
     pub(crate) tlbi: TlbBroadcast,
     /// The machine's virtual clock in nanoseconds (see `run.rs`).
     pub(crate) now_ns: u64,
+    /// Semihosting's handles and console (`-semihosting`), when on.
+    pub(crate) semihost: Option<Semihost>,
+    /// Whether console input can still arrive (semihosting's console reads wait for it).
+    pub(crate) input_open: bool,
 }
 
 impl Machine {
@@ -132,6 +137,22 @@ impl Machine {
         cpu0.s.pc = boot.pc;
         cpu0.s.x[..4].copy_from_slice(&boot.x);
         let monitors = Monitors::new(vcpus.len());
+        let semihost = config.options.semihosting.as_ref().map(|sh| {
+            let mode = if sh.userspace {
+                SemihostingMode::El1AndEl0
+            } else {
+                SemihostingMode::El1
+            };
+            for v in &mut vcpus {
+                v.cpu.semihosting = mode;
+            }
+            let mut used = vec![(boot.kernel.base, boot.kernel.end())];
+            used.extend(boot.stub.map(|at| (at, at + boot::STUB_SIZE as u64)));
+            used.extend(boot.initrd.map(|r| (r.base, r.end())));
+            used.push((boot.dtb.base, boot.dtb.end()));
+            let heap = semihosting::largest_gap(RAM_BASE, RAM_BASE + ram_size, &used);
+            Semihost::new(semihosting_cmdline(&config, sh), rtc_base, heap)
+        });
 
         Ok(Machine {
             config,
@@ -149,6 +170,8 @@ impl Machine {
             monitors,
             tlbi: TlbBroadcast::new(),
             now_ns: 0,
+            semihost,
+            input_open: false,
         })
     }
 
@@ -207,6 +230,19 @@ impl Machine {
     pub fn vcpus(&self) -> &[Vcpu] {
         &self.vcpus
     }
+}
+
+/// SYS_GET_CMDLINE's answer: `-semihosting-config arg=`s, else the kernel's path and the
+/// words of `-append`, as QEMU's `semihosting_arg_fallback`.
+fn semihosting_cmdline(config: &Config, sh: &crate::options::Semihosting) -> String {
+    if !sh.args.is_empty() {
+        return sh.args.join(" ");
+    }
+    let mut words = vec![config.kernel.display().to_string()];
+    if let Some(line) = &config.cmdline {
+        words.extend(line.split(' ').filter(|w| !w.is_empty()).map(String::from));
+    }
+    words.join(" ")
 }
 
 /// Reads `path` whole, refusing files larger than `limit` (RAM) before reading them.

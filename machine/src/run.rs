@@ -37,6 +37,9 @@ pub enum RunEnd {
     Reset,
     /// The user quit from the console (Ctrl-A x).
     Quit,
+    /// The guest or the monitor ended the run with this exit status (semihosting
+    /// SYS_EXIT, the monitor's `quit`); the process exits with its low 8 bits, as QEMU.
+    Exit(u32),
 }
 
 /// A run that stopped because armvirt cannot go on.
@@ -112,6 +115,7 @@ impl Machine {
     /// (waiting at most `idle_wait` for console input).
     pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
         input.pump(&self.uart);
+        self.input_open = input.open();
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
         }
@@ -225,6 +229,7 @@ impl Machine {
                 cpu.take_exception(Exception::undefined());
             }
             Exit::Wfi => self.vcpus[i].wait = Wait::Interrupt,
+            Exit::Semihosting => return self.semihosting_call(i),
             Exit::Wfe => {
                 let stream_ns = self.vcpus[i].cpu.event_stream_ns();
                 self.vcpus[i].wait = Wait::Event { stream_ns };
