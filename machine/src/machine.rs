@@ -16,6 +16,7 @@ use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
+use crate::monitor::Monitor;
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
@@ -52,6 +53,10 @@ pub struct Machine {
     pub(crate) semihost: Option<Semihost>,
     /// Whether console input can still arrive (semihosting's console reads wait for it).
     pub(crate) input_open: bool,
+    /// The HMP monitor (`-monitor`), when there is one.
+    pub(crate) monitor: Option<Monitor>,
+    /// The monitor stopped the vCPUs (`stop`, or `-S` with no debugger).
+    pub(crate) paused: bool,
 }
 
 impl Machine {
@@ -154,6 +159,16 @@ impl Machine {
             Semihost::new(semihosting_cmdline(&config, sh), rtc_base, heap)
         });
 
+        let mut monitor = match &config.options.monitor {
+            Some(backend) => Some(Monitor::start(backend)?),
+            None => None,
+        };
+        // -S without a debugger: the monitor's `cont` starts the vCPUs.
+        let paused = config.start_halted && config.gdb.is_none() && monitor.is_some();
+        if let Some(mon) = &mut monitor {
+            mon.prelaunch = paused;
+        }
+
         Ok(Machine {
             config,
             ram,
@@ -172,6 +187,8 @@ impl Machine {
             now_ns: 0,
             semihost,
             input_open: false,
+            monitor,
+            paused,
         })
     }
 
@@ -180,7 +197,13 @@ impl Machine {
     /// loaded again from their files), the clock back to zero. Debugger breakpoints and
     /// watchpoints stay.
     pub fn reset(&mut self) -> Result<(), Error> {
-        let mut fresh = Machine::new(self.config.clone())?;
+        // The monitor (its socket and session) lives on across the reset.
+        let mut config = self.config.clone();
+        config.options.monitor = None;
+        let mut fresh = Machine::new(config)?;
+        fresh.config = self.config.clone();
+        fresh.monitor = self.monitor.take();
+        fresh.paused = self.paused;
         for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();

@@ -28,6 +28,10 @@ pub const QUANTUM: u64 = 10_000;
 /// (input wakes it at once; the limit only bounds how late a quit request is seen).
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 
+/// Longest idle wait in host time while a monitor is attached: its commands run between
+/// rounds, so they wait at most this long on an idle guest.
+const MONITOR_IDLE_WAIT: Duration = Duration::from_millis(10);
+
 /// How a run ended normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunEnd {
@@ -118,6 +122,17 @@ impl Machine {
         self.input_open = input.open();
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
+        }
+        let idle_wait = match self.monitor {
+            Some(_) => idle_wait.min(MONITOR_IDLE_WAIT),
+            None => idle_wait,
+        };
+        if let Some(end) = self.poll_monitor(input, idle_wait) {
+            return Round::End(Ok(end));
+        }
+        if self.paused {
+            // Stopped by the monitor: time stands still until `cont`.
+            return Round::Idle;
         }
         let mut ran = false;
         for i in 0..self.vcpus.len() {
