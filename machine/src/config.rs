@@ -429,5 +429,9 @@ mod tests {
             DEFAULT_GDB_PORT,
         )));
         assert!(c.validate().is_ok());
+        // The monitor's `cont` can start the vCPUs too.
+        c.gdb = None;
+        c.options.monitor = Some(crate::options::CharBackend::Null);
+        assert!(c.validate().is_ok());
     }
 }

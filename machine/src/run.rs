@@ -118,6 +118,7 @@ impl Machine {
     /// index order), the clock one quantum on; or, with nothing runnable, the idle step
     /// (waiting at most `idle_wait` for console input).
     pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
+        self.route_console(input);
         input.pump(&self.uart);
         self.input_open = input.open();
         if input.quit_requested() {

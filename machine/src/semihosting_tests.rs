@@ -40,6 +40,7 @@ impl Guest {
     }
 
     /// `reg` = `v` (four instructions, whatever the value).
+    #[allow(clippy::useless_conversion)] // dynasm's register operand
     fn mov(&mut self, reg: u8, v: u64) {
         self.code.extend(a64!(
             ; movz X(reg), (v & 0xffff) as u32
@@ -50,7 +51,7 @@ impl Guest {
     }
 
     fn bytes(&mut self, b: &[u8]) -> u64 {
-        while self.data.len() % 8 != 0 {
+        while !self.data.len().is_multiple_of(8) {
             self.data.push(0);
         }
         let at = DATA + self.data.len() as u64;

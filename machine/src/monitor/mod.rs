@@ -270,6 +270,14 @@ impl Machine {
         None
     }
 
+    /// Gives a stdio monitor its share of the console input (before input is pumped, so no
+    /// byte meant for it reaches the guest).
+    pub(crate) fn route_console(&mut self, input: &mut ConsoleInput) {
+        if let Some(stdio) = self.monitor.as_ref().and_then(|m| m.stdio.as_ref()) {
+            input.monitor_route(stdio.mux);
+        }
+    }
+
     /// Whether the monitor stopped the guest (`stop`, or `-S` before `cont`).
     pub fn paused(&self) -> bool {
         self.paused

@@ -98,11 +98,7 @@ impl LineEditor {
                 return Some(line);
             }
             ESC => self.escape = Escape::Esc,
-            0x08 | 0x7f => {
-                if self.line.pop().is_some() {
-                    self.redraw(echo);
-                }
-            }
+            0x08 | 0x7f if self.line.pop().is_some() => self.redraw(echo),
             32.. => {
                 self.line.push(b);
                 self.redraw(echo);

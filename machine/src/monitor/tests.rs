@@ -273,3 +273,43 @@ fn compare_register_dumps(ours: &str, qemu: &str) {
         }
     }
 }
+
+#[test]
+fn mon_stdio_switches_between_the_console_and_the_monitor_with_ctrl_a_c() {
+    // The guest turns the PL011's FIFO on (LCR_H.FEN) so input waits there, then spins.
+    let guest = a64!(
+        ; movz x1, 0x0900, lsl 16
+        ; movz w2, 0x10
+        ; str w2, [x1, 0x2c]
+        ; spin:
+        ; b <spin
+    );
+    let (mut m, _, dir) = machine_with_config("monitor-mux", 1, &guest, |c| {
+        c.options.monitor = Some(CharBackend::MuxStdio);
+    });
+    let (tx, rx) = crossbeam_channel::unbounded();
+    // "ab" for the guest, a command for the monitor, "z" for the guest; later, quit.
+    std::thread::spawn(move || {
+        // After the guest has switched the FIFO on (which empties the receive register).
+        std::thread::sleep(Duration::from_millis(100));
+        for &b in b"ab\x01cinfo status\r\x01cz" {
+            tx.send(b).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        for &b in b"\x01cquit\r" {
+            tx.send(b).unwrap();
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    });
+    let end = m.run_with(ConsoleInput::from_channel(rx, false));
+    std::fs::remove_dir_all(dir).ok();
+    assert_eq!(end, Ok(RunEnd::Exit(0)));
+    use armvirt_devices::pl011::{FR_RXFE, UARTDR, UARTFR};
+    use armvirt_devices::MmioDevice;
+    let mut uart = m.uart.lock();
+    let mut got = Vec::new();
+    while uart.read(UARTFR, 4).unwrap() as u32 & FR_RXFE == 0 {
+        got.push(uart.read(UARTDR, 4).unwrap() as u8);
+    }
+    assert_eq!(got, b"abz");
+}
