@@ -118,6 +118,7 @@ fn run(s: Settings) -> Result<ExitCode, String> {
         // The run reported the panic line when it saw it.
         Err(Stop::GuestPanic(_)) => Ok(ExitCode::from(EXIT_PANIC)),
         Err(stop @ Stop::Timeout { .. }) => Ok(fail(EXIT_TIMEOUT, &stop.to_string())),
+        Ok(RunEnd::Exit(status)) => Ok(ExitCode::from(status as u8)),
         Err(stop) => Err(stop.to_string()),
     }
 }

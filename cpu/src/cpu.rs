@@ -43,6 +43,30 @@ pub struct Cpu {
     pub jit: crate::jit::VcpuJit,
     /// The identification registers of the model this core is (`-cpu`, `model.rs`).
     pub ids: &'static crate::model::CpuIds,
+    /// Which ELs may make semihosting calls (`HLT #0xF000`); off, HLT is UNDEFINED.
+    pub semihosting: SemihostingMode,
+}
+
+/// Where `HLT #0xF000` is a semihosting call ("Semihosting for AArch32 and AArch64" §2.2),
+/// as QEMU's `-semihosting` (EL1) and `-semihosting-config userspace=on` (EL0 too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SemihostingMode {
+    /// HLT is UNDEFINED: halting debug is never enabled.
+    #[default]
+    Off,
+    El1,
+    El1AndEl0,
+}
+
+impl SemihostingMode {
+    /// Whether a call from exception level `el` is served.
+    pub fn serves(self, el: u8) -> bool {
+        match self {
+            SemihostingMode::Off => false,
+            SemihostingMode::El1 => el >= 1,
+            SemihostingMode::El1AndEl0 => true,
+        }
+    }
 }
 
 impl Cpu {
@@ -66,6 +90,7 @@ impl Cpu {
             engine: crate::jit::Engine::Interp,
             jit: Default::default(),
             ids: &crate::model::CORTEX_A72,
+            semihosting: SemihostingMode::Off,
         }
     }
 

@@ -39,6 +39,10 @@ pub enum Exit {
     Smc(u16),
     /// WFI: the vCPU waits for an interrupt. The PC is already past the WFI.
     Wfi,
+    /// `HLT #0xF000` with semihosting on for the current EL (`Cpu::semihosting`): a call
+    /// for the host, operation in W0, parameter in X1, result to X0. The PC is already
+    /// past the HLT, where QEMU resumes.
+    Semihosting,
     /// WFE with the event register clear: the vCPU waits for an event or a WFE wake-up
     /// interrupt (`event.rs`). The PC is already past the WFE.
     Wfe,

@@ -29,7 +29,7 @@ pub mod timer;
 pub mod watch;
 
 pub use bus::{Bus, BusError, RamRegion};
-pub use cpu::Cpu;
+pub use cpu::{Cpu, SemihostingMode};
 pub use exec::{CodeCache, Exit, Flow};
 pub use irq::IrqLines;
 pub use jit::Engine;

@@ -75,8 +75,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         check_ram_size(self.ram_size)?;
         check_cpus(self.cpus)?;
-        if self.start_halted && self.gdb.is_none() {
-            return Err("starting halted needs a gdb server to resume the machine".into());
+        if self.start_halted && self.gdb.is_none() && self.options.monitor.is_none() {
+            return Err(
+                "starting halted needs a gdb server or a monitor to resume the machine".into(),
+            );
         }
         Ok(())
     }
@@ -426,6 +428,10 @@ mod tests {
             DEFAULT_GDB_HOST,
             DEFAULT_GDB_PORT,
         )));
+        assert!(c.validate().is_ok());
+        // The monitor's `cont` can start the vCPUs too.
+        c.gdb = None;
+        c.options.monitor = Some(crate::options::CharBackend::Null);
         assert!(c.validate().is_ok());
     }
 }

@@ -66,6 +66,16 @@ pub struct ConsoleInput {
     /// Ctrl-A escapes, when stdin is a terminal (a pipe's bytes all go to the guest).
     escapes: Option<Escapes>,
     quit: bool,
+    /// The monitor's share of stdin when it is on stdio (`monitor/`).
+    monitor: Option<MonitorRoute>,
+}
+
+/// Where stdin's bytes go when the monitor is on stdio: to the monitor while `active`
+/// (always for `-monitor stdio`; switched by Ctrl-A c for `mon:stdio`).
+pub(crate) struct MonitorRoute {
+    pub active: bool,
+    pub mux: bool,
+    pub bytes: VecDeque<u8>,
 }
 
 impl ConsoleInput {
@@ -90,7 +100,32 @@ impl ConsoleInput {
             pending: VecDeque::new(),
             escapes,
             quit: false,
+            monitor: None,
         }
+    }
+
+    /// Input from `rx` (tests, other front ends), with Ctrl-A escapes when `escapes`.
+    pub fn from_channel(rx: Receiver<u8>, escapes: bool) -> Self {
+        ConsoleInput {
+            rx: Some(rx),
+            pending: VecDeque::new(),
+            escapes: escapes.then(Escapes::default),
+            quit: false,
+            monitor: None,
+        }
+    }
+
+    /// The monitor's route, made on first use. A multiplexed one starts on the guest's
+    /// console and always reads Ctrl-A escapes (QEMU's mux does, terminal or not).
+    pub(crate) fn monitor_route(&mut self, mux: bool) -> &mut MonitorRoute {
+        if mux && self.escapes.is_none() {
+            self.escapes = Some(Escapes::default());
+        }
+        self.monitor.get_or_insert_with(|| MonitorRoute {
+            active: !mux,
+            mux,
+            bytes: VecDeque::new(),
+        })
     }
 
     /// No input at all (tests, and machines whose console is elsewhere).
@@ -100,6 +135,7 @@ impl ConsoleInput {
             pending: VecDeque::new(),
             escapes: None,
             quit: false,
+            monitor: None,
         }
     }
 
@@ -109,12 +145,20 @@ impl ConsoleInput {
     }
 
     fn accept(&mut self, b: u8) {
-        let Some(esc) = &mut self.escapes else {
-            self.pending.push_back(b);
-            return;
+        let key = match &mut self.escapes {
+            Some(esc) => esc.feed(b),
+            None => Key::Guest(b),
         };
-        match esc.feed(b) {
-            Key::Guest(b) => self.pending.push_back(b),
+        match key {
+            Key::Guest(b) => match &mut self.monitor {
+                Some(m) if m.active => m.bytes.push_back(b),
+                _ => self.pending.push_back(b),
+            },
+            Key::Switch => {
+                if let Some(m) = self.monitor.as_mut().filter(|m| m.mux) {
+                    m.active = !m.active;
+                }
+            }
             Key::None => {}
             Key::Quit => self.quit = true,
             Key::Help => {

@@ -17,12 +17,14 @@ pub mod irqchip;
 pub mod loader;
 mod machine;
 pub mod memmap;
+pub mod monitor;
 pub mod options;
 pub mod placeholder;
 pub mod psci;
 pub mod ram;
 pub mod rtc;
 pub mod run;
+pub mod semihosting;
 pub mod terminal;
 #[cfg(test)]
 mod test_rig;

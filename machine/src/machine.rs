@@ -17,12 +17,14 @@ use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
+use crate::monitor::Monitor;
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
+use crate::semihosting::{self, Semihost};
 use crate::vcpu::Vcpu;
 use crate::ConsoleInput;
-use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
+use armvirt_cpu::{CodeCache, Monitors, SemihostingMode, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +62,14 @@ pub struct Machine {
     pub(crate) deadline: Option<(Instant, Duration)>,
     /// Powered off under `-no-shutdown`: the vCPUs are stopped for good, armvirt stays.
     pub(crate) stopped: bool,
+    /// Semihosting's handles and console (`-semihosting`), when on.
+    pub(crate) semihost: Option<Semihost>,
+    /// Whether console input can still arrive (semihosting's console reads wait for it).
+    pub(crate) input_open: bool,
+    /// The HMP monitor (`-monitor`), when there is one.
+    pub(crate) monitor: Option<Monitor>,
+    /// The monitor stopped the vCPUs (`stop`, or `-S` with no debugger).
+    pub(crate) paused: bool,
 }
 
 /// See [`Machine::block_hook`]: the vCPU's index and state after one of its blocks.
@@ -155,6 +165,32 @@ impl Machine {
         cpu0.s.pc = boot.pc;
         cpu0.s.x[..4].copy_from_slice(&boot.x);
         let monitors = Monitors::new(vcpus.len());
+        let semihost = config.options.semihosting.as_ref().map(|sh| {
+            let mode = if sh.userspace {
+                SemihostingMode::El1AndEl0
+            } else {
+                SemihostingMode::El1
+            };
+            for v in &mut vcpus {
+                v.cpu.semihosting = mode;
+            }
+            let mut used = vec![(boot.kernel.base, boot.kernel.end())];
+            used.extend(boot.stub.map(|at| (at, at + boot::STUB_SIZE as u64)));
+            used.extend(boot.initrd.map(|r| (r.base, r.end())));
+            used.push((boot.dtb.base, boot.dtb.end()));
+            let heap = semihosting::largest_gap(RAM_BASE, RAM_BASE + ram_size, &used);
+            Semihost::new(semihosting_cmdline(&config, sh), rtc_base, heap)
+        });
+
+        let mut monitor = match &config.options.monitor {
+            Some(backend) => Some(Monitor::start(backend)?),
+            None => None,
+        };
+        // -S without a debugger: the monitor's `cont` starts the vCPUs.
+        let paused = config.start_halted && config.gdb.is_none() && monitor.is_some();
+        if let Some(mon) = &mut monitor {
+            mon.prelaunch = paused;
+        }
 
         Ok(Machine {
             config,
@@ -177,6 +213,10 @@ impl Machine {
             panic_at: None,
             deadline: None,
             stopped: false,
+            semihost,
+            input_open: false,
+            monitor,
+            paused,
         })
     }
 
@@ -185,7 +225,13 @@ impl Machine {
     /// loaded again from their files), the clock back to zero. Debugger breakpoints and
     /// watchpoints stay.
     pub fn reset(&mut self) -> Result<(), Error> {
-        let mut fresh = Machine::new(self.config.clone())?;
+        // The monitor (its socket and session) lives on across the reset.
+        let mut config = self.config.clone();
+        config.options.monitor = None;
+        let mut fresh = Machine::new(config)?;
+        fresh.config = self.config.clone();
+        fresh.monitor = self.monitor.take();
+        fresh.paused = self.paused;
         for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
@@ -236,6 +282,19 @@ impl Machine {
     pub fn vcpus(&self) -> &[Vcpu] {
         &self.vcpus
     }
+}
+
+/// SYS_GET_CMDLINE's answer: `-semihosting-config arg=`s, else the kernel's path and the
+/// words of `-append`, as QEMU's `semihosting_arg_fallback`.
+fn semihosting_cmdline(config: &Config, sh: &crate::options::Semihosting) -> String {
+    if !sh.args.is_empty() {
+        return sh.args.join(" ");
+    }
+    let mut words = vec![config.kernel.display().to_string()];
+    if let Some(line) = &config.cmdline {
+        words.extend(line.split(' ').filter(|w| !w.is_empty()).map(String::from));
+    }
+    words.join(" ")
 }
 
 /// Reads `path` whole, refusing files larger than `limit` (RAM) before reading them.

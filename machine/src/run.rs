@@ -31,6 +31,9 @@ const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// After the console shows a kernel panic, how long (virtual time) the kernel may go on
 /// printing its report before the run ends, if it never prints the end-of-panic line.
 const PANIC_GRACE_NS: u64 = 100_000_000;
+/// Longest idle wait in host time while a monitor is attached: its commands run between
+/// rounds, so they wait at most this long on an idle guest.
+const MONITOR_IDLE_WAIT: Duration = Duration::from_millis(10);
 
 /// How a run ended normally.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +44,9 @@ pub enum RunEnd {
     Reset,
     /// The user quit from the console (Ctrl-A x).
     Quit,
+    /// The guest or the monitor ended the run with this exit status (semihosting
+    /// SYS_EXIT, the monitor's `quit`); the process exits with its low 8 bits, as QEMU.
+    Exit(u32),
 }
 
 /// A run that stopped because armvirt cannot go on.
@@ -195,12 +201,25 @@ impl Machine {
     /// index order), the clock one quantum on; or, with nothing runnable, the idle step
     /// (waiting at most `idle_wait` for console input).
     pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
+        self.route_console(input);
         input.pump(&self.uart);
+        self.input_open = input.open();
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
         }
         if let Some(end) = self.watch() {
             return end;
+        }
+        let idle_wait = match self.monitor {
+            Some(_) => idle_wait.min(MONITOR_IDLE_WAIT),
+            None => idle_wait,
+        };
+        if let Some(end) = self.poll_monitor(input, idle_wait) {
+            return Round::End(Ok(end));
+        }
+        if self.paused {
+            // Stopped by the monitor: time stands still until `cont`.
+            return Round::Idle;
         }
         let mut ran = false;
         for i in 0..self.vcpus.len() {
@@ -350,6 +369,7 @@ impl Machine {
                 cpu.take_exception(Exception::undefined());
             }
             Exit::Wfi => self.vcpus[i].wait = Wait::Interrupt,
+            Exit::Semihosting => return self.semihosting_call(i),
             Exit::Wfe => {
                 let stream_ns = self.vcpus[i].cpu.event_stream_ns();
                 self.vcpus[i].wait = Wait::Event { stream_ns };

@@ -70,6 +70,8 @@ pub enum Key {
     Quit,
     /// `Ctrl-A h`: print the help.
     Help,
+    /// `Ctrl-A c`: switch between the guest's console and the monitor (`mon:stdio`).
+    Switch,
 }
 
 /// Ctrl-A escape decoder.
@@ -79,7 +81,7 @@ pub struct Escapes {
 }
 
 pub const HELP: &str =
-    "\r\nC-a h    print this help\r\nC-a x    exit armvirt\r\nC-a C-a  send C-a to the guest\r\n";
+    "\r\nC-a h    print this help\r\nC-a x    exit armvirt\r\nC-a c    switch between console and monitor (mon:stdio)\r\nC-a C-a  send C-a to the guest\r\n";
 
 impl Escapes {
     pub fn feed(&mut self, b: u8) -> Key {
@@ -94,6 +96,7 @@ impl Escapes {
         match b {
             b'x' | b'X' => Key::Quit,
             b'h' | b'H' | b'?' => Key::Help,
+            b'c' | b'C' => Key::Switch,
             ESCAPE => Key::Guest(ESCAPE),
             _ => Key::None,
         }
@@ -115,5 +118,7 @@ mod tests {
         assert_eq!(e.feed(ESCAPE), Key::None);
         assert_eq!(e.feed(b'h'), Key::Help);
         assert_eq!(e.feed(b'x'), Key::Guest(b'x'));
+        assert_eq!(e.feed(ESCAPE), Key::None);
+        assert_eq!(e.feed(b'c'), Key::Switch);
     }
 }

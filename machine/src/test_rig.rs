@@ -14,6 +14,16 @@ pub(crate) const HEADER: u64 = 0x40;
 /// the body's address and the Image's directory, `armvirt-<name>-<pid>` in the temporary
 /// directory, for the caller to remove (a reset loads the Image again).
 pub(crate) fn machine_with_files(name: &str, cpus: u32, code: &[u8]) -> (Machine, u64, PathBuf) {
+    machine_with_config(name, cpus, code, |_| {})
+}
+
+/// [`machine_with_files`] with `edit` applied to the configuration first (options).
+pub(crate) fn machine_with_config(
+    name: &str,
+    cpus: u32,
+    code: &[u8],
+    edit: impl FnOnce(&mut Config),
+) -> (Machine, u64, PathBuf) {
     let dir = std::env::temp_dir().join(format!("armvirt-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut image = vec![0u8; HEADER as usize];
@@ -27,6 +37,7 @@ pub(crate) fn machine_with_files(name: &str, cpus: u32, code: &[u8]) -> (Machine
     let mut c = Config::new(path);
     c.ram_size = 256 * MIB;
     c.cpus = cpus;
+    edit(&mut c);
     let m = Machine::new(c).unwrap();
     let body = m.boot().entry + HEADER;
     (m, body, dir)

@@ -135,6 +135,7 @@ pub(crate) fn reply(t: &mut DebugTarget<'_>, stopped: Stopped) -> StopReason {
                 RunEnd::PowerOff => StopReason::Exited(0),
                 RunEnd::Reset => StopReason::Exited(EXIT_RESET),
                 RunEnd::Quit => StopReason::Terminated(Signal::SIGKILL),
+                RunEnd::Exit(status) => StopReason::Exited(status as u8),
             }
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Only EL0 and EL1 exist. HVC and SMC at EL1 are firmware calls: the machine services them
 //! as QEMU's virt does for its PSCI conduit. At EL0 both are UNDEFINED (D1.10.2). HLT is
-//! UNDEFINED because halting debug is never enabled.
+//! UNDEFINED because halting debug is never enabled, except `HLT #0xF000` where
+//! the machine turned semihosting on (`Cpu::semihosting`): that is a call for the host.
 
 use crate::cpu::Cpu;
 use crate::exception::{ec, Exception};
@@ -44,7 +45,14 @@ pub fn brk(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
     Flow::Exception(Exception::new(ec::BRK64, imm16(i) as u32))
 }
 
-pub fn hlt(_: &mut Cpu, _: &mut Mem<'_>, _: Insn) -> Flow {
+/// The A64 semihosting trap ("Semihosting for AArch32 and AArch64" §2.2).
+pub const SEMIHOSTING_HLT: u16 = 0xf000;
+
+pub fn hlt(cpu: &mut Cpu, _: &mut Mem<'_>, i: Insn) -> Flow {
+    if imm16(i) == SEMIHOSTING_HLT && cpu.semihosting.serves(cpu.s.el) {
+        cpu.s.pc = cpu.s.pc.wrapping_add(4);
+        return Flow::Exit(Exit::Semihosting);
+    }
     super::undefined()
 }
 
@@ -89,6 +97,38 @@ mod tests {
             t.load_words(0x4000_1000 + 0x200, &[]);
             t.run();
             assert_eq!(t.cpu.sys.esr_el1, 0x0200_0000);
+        }
+
+        fn semihosting_hlt_is_undefined_unless_enabled(t) {
+            t.load(&a64!(; hlt 0xf000));
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.load_words(0x4000_1000 + 0x200, &[]);
+            t.run();
+            // EC 0 (unknown reason), IL 1; the exception returns to the HLT itself.
+            assert_eq!(t.cpu.sys.esr_el1, 0x0200_0000);
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0000);
+        }
+
+        fn semihosting_hlt_exits_past_itself_when_enabled(t) {
+            t.load(&a64!(; hlt 0xf000; hlt 0xf001));
+            t.cpu.semihosting = crate::cpu::SemihostingMode::El1;
+            assert_eq!(t.run_limit(10), Exit::Semihosting);
+            assert_eq!(t.cpu.s.pc, 0x4000_0004);
+            // Another immediate stays UNDEFINED.
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.load_words(0x4000_1000 + 0x200, &[]);
+            t.run();
+            assert_eq!(t.cpu.sys.elr_el1, 0x4000_0004);
+        }
+
+        fn semihosting_from_el0_needs_userspace(t) {
+            t.load(&a64!(; hlt 0xf000));
+            t.cpu.semihosting = crate::cpu::SemihostingMode::El1;
+            t.cpu.sys.vbar_el1 = 0x4000_1000;
+            t.cpu.s.set_el_spsel(0, 0);
+            t.load_words(0x4000_1000 + 0x400, &[]); // lower-EL sync vector
+            t.run_limit(2);
+            assert_eq!((t.cpu.s.el, t.cpu.sys.esr_el1), (1, 0x0200_0000));
         }
     }
 }
