@@ -190,7 +190,7 @@ fn bad_files_exit_1_naming_the_file_and_problem() {
     let line = refused(&["--kernel", s(&kernel), "-S"], 1);
     assert_eq!(
         line,
-        "armvirt: -S needs --gdb or -s: only a debugger can start halted CPUs"
+        "armvirt: -S needs -gdb, -s or -monitor: only a debugger or the monitor can start halted CPUs"
     );
     let line = refused(
         &[

@@ -41,7 +41,7 @@ fn write_image(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-#[ignore = "needs the QEMU command line (h/cli)"]
+
 fn a_guest_prints_and_exits_with_its_status() {
     let img = write_image("semihosting");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
