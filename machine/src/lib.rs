@@ -16,6 +16,7 @@ pub mod irqchip;
 pub mod loader;
 mod machine;
 pub mod memmap;
+pub mod net;
 pub mod options;
 pub mod placeholder;
 pub mod psci;
