@@ -15,6 +15,7 @@
 pub mod blk;
 pub mod console;
 pub mod mmio;
+pub mod net;
 pub mod rng;
 
 use std::fmt;
