@@ -9,6 +9,7 @@ pub mod bus;
 pub mod config;
 pub mod console;
 pub mod debug;
+pub mod disk;
 pub mod dtb;
 pub mod error;
 pub mod fdt;
@@ -27,6 +28,7 @@ pub mod terminal;
 #[cfg(test)]
 mod test_rig;
 pub mod vcpu;
+pub mod virtio;
 
 pub use armvirt_cpu::{WatchHit, WatchKind};
 pub use boot::Boot;

@@ -16,10 +16,10 @@ use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
-use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
 use crate::vcpu::Vcpu;
+use crate::virtio::Virtio;
 use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
@@ -41,6 +41,8 @@ pub struct Machine {
     /// `now_ns` for the devices that read time (the RTC).
     pub(crate) clock: Arc<AtomicU64>,
     pub(crate) gic: IrqChip,
+    /// The virtio-mmio transports that hold a device (`virtio.rs`).
+    pub(crate) virtio: Virtio,
     pub(crate) code: CodeCache,
     pub(crate) monitors: Monitors,
     /// TLBI ...IS operations on their way to every vCPU's TLB.
@@ -109,9 +111,10 @@ impl Machine {
             ram.write(at, &boot::stub_bytes(dtb_region.base, kernel.entry))?;
         }
 
-        let mut bus = default_bus()?;
+        let mut bus = MmioBus::new();
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
+        let virtio = Virtio::attach(&config, &mut ram, &gic, &mut bus)?;
         let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
         // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
@@ -145,6 +148,7 @@ impl Machine {
             rtc,
             clock,
             gic,
+            virtio,
             code: CodeCache::new(),
             monitors,
             tlbi: TlbBroadcast::new(),
@@ -238,17 +242,6 @@ fn write_kernel(ram: &mut GuestRam, kernel: &Kernel) -> Result<(), Error> {
         ram.zero(seg.addr + seg.len as u64, bss)?;
     }
     Ok(())
-}
-
-/// The bus with stand-ins for the devices the device tree lists and armvirt does not
-/// model yet (the virtio-mmio transports); `Machine::new` adds the modelled ones.
-fn default_bus() -> Result<MmioBus, Error> {
-    let mut bus = MmioBus::new();
-    for n in 0..memmap::VIRTIO_MMIO_COUNT {
-        let slot = memmap::virtio_mmio(n);
-        bus.insert(slot.base, slot.size, Box::new(EmptyVirtioMmio))?;
-    }
-    Ok(bus)
 }
 
 #[cfg(test)]

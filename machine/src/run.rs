@@ -115,6 +115,8 @@ impl Machine {
         if input.quit_requested() {
             return Round::End(Ok(RunEnd::Quit));
         }
+        // Virtio requests the guest made last round complete now, at a round boundary.
+        self.virtio.service(&mut self.code);
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {

@@ -117,6 +117,15 @@ impl VirtioMmio {
         }
     }
 
+    /// Plugs another device into this transport, which goes back to its power-on state
+    /// (a backend chosen after the machine was built: tests capturing a console).
+    pub fn replace_device(&mut self, dev: Box<dyn Device>) {
+        let fresh = VirtioMmio::new(dev, self.mem.clone(), Box::new(crate::NoIrq));
+        let irq = std::mem::replace(&mut self.irq, fresh.irq);
+        self.irq.set_level(false);
+        *self = VirtioMmio { irq, ..fresh };
+    }
+
     /// The device, for the machine's inspection (tests).
     pub fn device(&self) -> &dyn Device {
         &*self.dev

@@ -1,0 +1,246 @@
+//! The virtio devices under a real driver: Debian's cloud kernel (fixtures/debian-kernel.sh)
+//! and the fixture initramfs's virtio scripts (fixtures/initramfs/scripts/virtio-*), booted
+//! through the machine API with `Config.options.virtio` set as the QEMU command line will
+//! set it. Disk images are made with mkfs.ext4 -d and read back with debugfs (e2fsprogs).
+
+use super::*;
+use crate::console::ConsoleInput;
+use crate::options::{Drive, VirtioDevice as Opt};
+use crate::run::RunEnd;
+use crate::Machine;
+use armvirt_devices::pl011::Pl011;
+use armvirt_devices::virtio::console::Console;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+fn cache() -> PathBuf {
+    match std::env::var_os("ARMVIRT_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/armvirt"),
+    }
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    let p = cache().join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: run fixtures/install.sh",
+        p.display()
+    );
+    p
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buf {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A scratch directory removed at drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("armvirt-virtio-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An 8 MiB ext4 image holding hello.txt.
+fn ext4_image(dir: &Path) -> PathBuf {
+    let content = dir.join("content");
+    std::fs::create_dir_all(&content).unwrap();
+    std::fs::write(content.join("hello.txt"), "hello from the host\n").unwrap();
+    let img = dir.join("disk.img");
+    let out = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-b", "1024", "-d"])
+        .arg(&content)
+        .arg(&img)
+        .arg("8M")
+        .output()
+        .expect("mkfs.ext4 (e2fsprogs; fixtures/install.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    img
+}
+
+/// `debugfs -R 'cat PATH'` of the image: the file's bytes, or None when it is not there.
+fn debugfs_cat(img: &Path, path: &str) -> Option<String> {
+    let out = Command::new("debugfs")
+        .args(["-R", &format!("cat {path}")])
+        .arg(img)
+        .output()
+        .expect("debugfs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    (!err.contains("File not found")).then_some(text)
+}
+
+/// Boots the fixture kernel with `devices`, running /scripts/`script`; returns the serial
+/// console's text. `setup` may touch the machine before it runs.
+fn boot(script: &str, devices: Vec<Opt>, setup: impl FnOnce(&mut Machine)) -> String {
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    c.initrd = Some(fixture("initramfs/initramfs.cpio.gz"));
+    c.cmdline = Some(format!("console=ttyAMA0 armvirt.script={script}"));
+    c.ram_size = 512 << 20;
+    c.options.virtio = devices;
+    let mut m = Machine::new(c).unwrap();
+    let out = Buf::default();
+    *m.uart.lock() = Pl011::new(Box::new(out.clone()), m.gic.spi_line(spi::UART0));
+    setup(&mut m);
+    let end = m.run_with(ConsoleInput::none());
+    let text = out.text();
+    assert_eq!(end, Ok(RunEnd::PowerOff), "{text}");
+    assert!(
+        text.contains(&format!("armvirt-init: end {script} status=0")),
+        "{text}"
+    );
+    text
+}
+
+fn drive(file: PathBuf, readonly: bool, snapshot: bool) -> Opt {
+    Opt::Blk(Drive {
+        id: Some("hd0".into()),
+        file,
+        readonly,
+        snapshot,
+    })
+}
+
+#[test]
+fn linux_mounts_reads_and_writes_a_virtio_disk() {
+    let dir = Scratch::new("blk");
+    let img = ext4_image(&dir.0);
+    let text = boot("virtio-blk", vec![drive(img.clone(), false, false)], |_| {});
+    assert!(
+        text.contains("virtio-blk: vda 16384 sectors ro=0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("virtio-blk: hello=hello from the host"),
+        "{text}"
+    );
+    assert!(text.contains("virtio-blk: wrote guest.txt"), "{text}");
+    assert_eq!(
+        debugfs_cat(&img, "/guest.txt").as_deref(),
+        Some("written by the guest\n")
+    );
+}
+
+#[test]
+fn snapshot_keeps_the_image_unchanged() {
+    let dir = Scratch::new("snap");
+    let img = ext4_image(&dir.0);
+    let before = std::fs::read(&img).unwrap();
+    let text = boot("virtio-blk", vec![drive(img.clone(), false, true)], |_| {});
+    assert!(text.contains("virtio-blk: wrote guest.txt"), "{text}");
+    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
+    assert_eq!(debugfs_cat(&img, "/guest.txt"), None);
+}
+
+#[test]
+fn readonly_disk_is_read_only_to_linux() {
+    let dir = Scratch::new("ro");
+    let img = ext4_image(&dir.0);
+    let before = std::fs::read(&img).unwrap();
+    let text = boot("virtio-blk", vec![drive(img.clone(), true, false)], |_| {});
+    assert!(text.contains("ro=1"), "{text}");
+    assert!(
+        text.contains("virtio-blk: hello=hello from the host"),
+        "{text}"
+    );
+    assert!(text.contains("virtio-blk: write refused"), "{text}");
+    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
+}
+
+#[test]
+fn linux_reads_the_virtio_rng() {
+    let text = boot("virtio-rng", vec![Opt::Rng], |_| {});
+    assert!(text.contains("virtio-rng: current=virtio_rng.0"), "{text}");
+    assert!(text.contains("virtio-rng: read 64 bytes"), "{text}");
+    // Seeded from the machine's seed: the same bytes every run.
+    let bytes = |t: &str| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("virtio-rng: bytes ").map(str::to_owned))
+            .unwrap()
+    };
+    let again = boot("virtio-rng", vec![Opt::Rng], |_| {});
+    assert_eq!(bytes(&text), bytes(&again));
+    assert_eq!(bytes(&text).len(), 32, "{text}");
+}
+
+#[test]
+fn hvc0_output_reaches_the_console_backend() {
+    let hvc = Buf::default();
+    let sink = hvc.clone();
+    let text = boot(
+        "virtio-console",
+        vec![Opt::Console(crate::options::CharBackend::Null)],
+        move |m| {
+            let t = m.virtio.transport(0).unwrap();
+            t.lock()
+                .replace_device(Box::new(Console::new(Box::new(sink))));
+        },
+    );
+    assert!(text.contains("virtio-console: wrote hvc0"), "{text}");
+    assert_eq!(hvc.text(), "hvc0 says hi\n");
+    assert!(!text.contains("hvc0 says hi"), "{text}");
+}
+
+#[test]
+fn devices_take_slots_from_the_top_in_command_line_order() {
+    let dir = Scratch::new("slots");
+    let img = ext4_image(&dir.0);
+    let c = {
+        let mut c = Config::new(fixture("debian-cloud/Image"));
+        c.options.virtio = vec![drive(img, false, false), Opt::Rng];
+        c
+    };
+    let mut m = Machine::new(c).unwrap();
+    let id = |m: &mut Machine, slot: u32| {
+        let base = memmap::virtio_mmio(slot).base;
+        m.bus.device_at(base).unwrap().read(8, 4).unwrap()
+    };
+    assert_eq!(id(&mut m, 31), 2); // the first -device: block, at 0x0a003e00
+    assert_eq!(id(&mut m, 30), 4); // then the rng
+    assert_eq!(id(&mut m, 29), 0);
+    assert_eq!(id(&mut m, 0), 0);
+    assert_eq!(m.virtio.len(), 2);
+}
+
+#[test]
+fn a_missing_disk_image_fails_the_build_naming_it() {
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    c.options.virtio = vec![drive("/no/such/disk.img".into(), false, false)];
+    let e = Machine::new(c).err().unwrap().to_string();
+    assert_eq!(
+        e,
+        "cannot read disk image '/no/such/disk.img': No such file or directory"
+    );
+}
