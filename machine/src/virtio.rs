@@ -16,6 +16,7 @@ use crate::disk;
 use crate::error::Error;
 use crate::irqchip::IrqChip;
 use crate::memmap::{self, spi};
+use crate::net::{Networks, SharedNet, UserNetwork};
 use crate::options::{CharBackend, VirtioDevice};
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
@@ -23,6 +24,7 @@ use armvirt_cpu::CodeCache;
 use armvirt_devices::virtio::blk::Blk;
 use armvirt_devices::virtio::console::Console;
 use armvirt_devices::virtio::mmio::VirtioMmio;
+use armvirt_devices::virtio::net::Net;
 use armvirt_devices::virtio::rng::Rng;
 use armvirt_devices::virtio::{Device, GuestMem};
 use vm_memory::{GuestAddress, GuestRegionMmap, MmapRegion};
@@ -31,6 +33,8 @@ use vm_memory::{GuestAddress, GuestRegionMmap, MmapRegion};
 #[derive(Default)]
 pub struct Virtio {
     transports: Vec<Shared<VirtioMmio>>,
+    /// The user networks behind the virtio-net devices, for the run loop's idle step.
+    pub(crate) nets: Networks,
 }
 
 impl Virtio {
@@ -55,13 +59,14 @@ impl Virtio {
             Some(guest_memory(ram)?)
         };
         let mut transports = Vec::new();
+        let mut nets = Networks::default();
         for n in 0..memmap::VIRTIO_MMIO_COUNT {
             let slot = memmap::virtio_mmio(n);
             // The first device gets the last slot.
             let index = count - 1 - n as usize;
             match (devices.get(index), &mem) {
                 (Some(dev), Some(mem)) => {
-                    let dev = build(dev, index, config)?;
+                    let dev = build(dev, index, config, &mut nets)?;
                     let irq = gic.spi_line(spi::VIRTIO_MMIO_FIRST + n);
                     let t = Shared::new(VirtioMmio::new(dev, mem.clone(), irq));
                     bus.insert(slot.base, slot.size, Box::new(t.clone()))?;
@@ -71,7 +76,7 @@ impl Virtio {
             }
         }
         // Lowest address first: the last device on the command line first.
-        Ok(Virtio { transports })
+        Ok(Virtio { transports, nets })
     }
 
     /// Carries out the queue notifications since the last round and the devices'
@@ -100,7 +105,12 @@ impl Virtio {
 }
 
 /// The device model for one `-device`; `index` is its place on the command line.
-fn build(dev: &VirtioDevice, index: usize, config: &Config) -> Result<Box<dyn Device>, Error> {
+fn build(
+    dev: &VirtioDevice,
+    index: usize,
+    config: &Config,
+    nets: &mut Networks,
+) -> Result<Box<dyn Device>, Error> {
     Ok(match dev {
         VirtioDevice::Blk(drive) => Box::new(Blk::new(disk::open(drive)?, drive.readonly)),
         // Seeded from the machine's seed, distinct per device: runs repeat (`rng.rs`).
@@ -116,10 +126,18 @@ fn build(dev: &VirtioDevice, index: usize, config: &Config) -> Result<Box<dyn De
                 )))
             }
         })),
-        VirtioDevice::Net { .. } => {
-            return Err(Error::Config(
-                "virtio-net-device is not supported yet".to_string(),
-            ))
+        VirtioDevice::Net { net, mac } => {
+            // QEMU numbers default MACs by NIC in command-line order.
+            let nic = config.options.virtio[..index]
+                .iter()
+                .filter(|d| matches!(d, VirtioDevice::Net { .. }))
+                .count();
+            let user =
+                UserNetwork::new(net).map_err(|e| Error::Config(format!("-netdev user: {e}")))?;
+            let shared = SharedNet::new(user);
+            nets.0.push(shared.clone());
+            let mac = mac.unwrap_or_else(|| Net::default_mac(nic as u8));
+            Box::new(Net::new(mac, Box::new(shared)))
         }
     })
 }
