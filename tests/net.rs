@@ -35,14 +35,22 @@ fn command(emu: Emulator, net_args: &[String], script: &str) -> Command {
         Emulator::Qemu => Command::new("qemu-system-aarch64"),
         Emulator::Armvirt => Command::new(env!("CARGO_BIN_EXE_armvirt")),
     };
-    cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "512M", "-nographic"])
-        .arg("-kernel")
-        .arg(fixture("debian-cloud/Image"))
-        .arg("-initrd")
-        .arg(fixture("initramfs/initramfs.cpio.gz"))
-        .arg("-append")
-        .arg(run_script_append(script))
-        .args(net_args);
+    cmd.args([
+        "-M",
+        "virt",
+        "-cpu",
+        "cortex-a72",
+        "-m",
+        "512M",
+        "-nographic",
+    ])
+    .arg("-kernel")
+    .arg(fixture("debian-cloud/Image"))
+    .arg("-initrd")
+    .arg(fixture("initramfs/initramfs.cpio.gz"))
+    .arg("-append")
+    .arg(run_script_append(script))
+    .args(net_args);
     cmd
 }
 
@@ -73,7 +81,10 @@ fn run(mut cmd: Command, console: Arc<Mutex<String>>) -> Option<i32> {
     let deadline = Instant::now() + TIMEOUT;
     let code = loop {
         while let Ok(c) = rx.try_recv() {
-            console.lock().unwrap().push_str(&String::from_utf8_lossy(&c));
+            console
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&c));
         }
         if let Some(s) = child.try_wait().unwrap() {
             break s.code();
@@ -84,10 +95,16 @@ fn run(mut cmd: Command, console: Arc<Mutex<String>>) -> Option<i32> {
         std::thread::sleep(Duration::from_millis(20));
     };
     while let Ok(c) = rx.recv_timeout(Duration::from_millis(200)) {
-        console.lock().unwrap().push_str(&String::from_utf8_lossy(&c));
+        console
+            .lock()
+            .unwrap()
+            .push_str(&String::from_utf8_lossy(&c));
     }
     while let Ok(c) = err.try_recv() {
-        console.lock().unwrap().push_str(&String::from_utf8_lossy(&c));
+        console
+            .lock()
+            .unwrap()
+            .push_str(&String::from_utf8_lossy(&c));
     }
     code
 }
@@ -114,7 +131,10 @@ echo \"net: sha256 $(sha256sum < /tmp/blob)\"
         ),
         "{text}"
     );
-    assert!(text.contains("net: route default via 10.0.2.2 dev eth0"), "{text}");
+    assert!(
+        text.contains("net: route default via 10.0.2.2 dev eth0"),
+        "{text}"
+    );
     assert!(text.contains(&format!("net: size {}", 1 << 20)), "{text}");
     assert!(text.contains(&format!("net: sha256 {want}")), "{text}");
 }
@@ -146,8 +166,7 @@ echo \"net: got $(cat /tmp/got)\"
             };
             s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
             let mut got = Vec::new();
-            if s.write_all(b"ping from the host\n").is_ok() && s.shutdown(Shutdown::Write).is_ok()
-            {
+            if s.write_all(b"ping from the host\n").is_ok() && s.shutdown(Shutdown::Write).is_ok() {
                 let _ = s.read_to_end(&mut got);
             }
             if !got.is_empty() {

@@ -52,7 +52,10 @@ impl Drop for Served {
 
 /// The host's `sha256sum` of `path`, hex.
 pub fn sha256_of(path: &Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
@@ -65,7 +68,15 @@ pub struct HttpServer {
 impl HttpServer {
     pub fn start(dir: &Path) -> Self {
         let mut child = Command::new("python3")
-            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
             .arg(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

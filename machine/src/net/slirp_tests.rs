@@ -94,8 +94,10 @@ fn tcp(src: Ipv4Addr, dst: Ipv4Addr, s: &Seg, payload: &[u8]) -> Vec<u8> {
     ipv4(src, dst, PROTO_TCP, &t)
 }
 
-/// An IPv4 frame taken apart: (source MAC, source, destination, protocol, L4 bytes).
-fn parse_ipv4(f: &[u8]) -> Option<([u8; 6], Ipv4Addr, Ipv4Addr, u8, &[u8])> {
+/// An IPv4 frame taken apart: (source, destination, protocol, L4 bytes).
+type Ipv4Parts<'a> = (Ipv4Addr, Ipv4Addr, u8, &'a [u8]);
+
+fn parse_ipv4(f: &[u8]) -> Option<Ipv4Parts<'_>> {
     if f.len() < 34 || u16::from_be_bytes([f[12], f[13]]) != ETH_IPV4 {
         return None;
     }
@@ -132,7 +134,7 @@ fn bootp_request(xid: u32, opts: &[u8]) -> Vec<u8> {
 
 /// A DHCP reply's (your address, options by code).
 fn parse_dhcp_reply(f: &[u8], xid: u32) -> (Ipv4Addr, Vec<(u8, Vec<u8>)>) {
-    let (_, src, _, proto, l4) = parse_ipv4(f).expect("an IPv4 frame");
+    let (src, _, proto, l4) = parse_ipv4(f).expect("an IPv4 frame");
     assert_eq!((src, proto), (HOST, PROTO_UDP));
     assert_eq!(
         &l4[0..4],
@@ -201,7 +203,7 @@ fn next_tcp(net: &mut UserNetwork) -> (Seg, Vec<u8>) {
             ));
             continue;
         }
-        let Some((_, src, dst, PROTO_TCP, t)) = parse_ipv4(&f) else {
+        let Some((src, dst, PROTO_TCP, t)) = parse_ipv4(&f) else {
             continue; // IPv6 router advertisements and the like
         };
         assert_eq!(dst, GUEST);
