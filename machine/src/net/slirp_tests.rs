@@ -107,13 +107,7 @@ fn parse_ipv4(f: &[u8]) -> Option<Ipv4Parts<'_>> {
     assert_eq!(checksum(0, &ip[..ihl]), 0, "IPv4 header checksum");
     let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
     let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
-    Some((
-        f[6..12].try_into().unwrap(),
-        src,
-        dst,
-        ip[9],
-        &ip[ihl..total],
-    ))
+    Some((src, dst, ip[9], &ip[ihl..total]))
 }
 
 /// A BOOTP request (RFC 2131 §2) with DHCP options (RFC 2132) `opts`.
