@@ -244,3 +244,52 @@ echo \"net: got $(cat /tmp/got)\"
     assert_eq!(answer, "pong from the guest\n", "{text}");
     assert!(text.contains("net: got ping from the host"), "{text}");
 }
+
+/// The MAC a virtio-net transport's config space holds.
+fn mac_at(m: &mut Machine, slot: u32) -> Vec<u8> {
+    let base = crate::memmap::virtio_mmio(slot).base;
+    let dev = m.bus.device_at(base).unwrap();
+    assert_eq!(dev.read(8, 4), Ok(1), "DeviceID: network card");
+    (0..6)
+        .map(|i| dev.read(0x100 + i, 1).unwrap() as u8)
+        .collect()
+}
+
+#[test]
+fn nics_take_qemus_default_macs_in_command_line_order_unless_given_one() {
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    let given = [0x02, 0, 0, 0, 0, 0x42];
+    c.options.virtio = vec![
+        net_device(vec![]),
+        VirtioDevice::Rng,
+        net_device(vec![]),
+        VirtioDevice::Net {
+            net: UserNet::default(),
+            mac: Some(given),
+        },
+    ];
+    let mut m = Machine::new(c).unwrap();
+    assert_eq!(mac_at(&mut m, 31), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    assert_eq!(mac_at(&mut m, 29), [0x52, 0x54, 0x00, 0x12, 0x34, 0x57]);
+    assert_eq!(mac_at(&mut m, 28), given);
+    assert_eq!(m.virtio.nets.0.len(), 3);
+}
+
+#[test]
+fn a_hostfwd_port_already_taken_fails_the_build_naming_the_rule() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    c.options.virtio = vec![net_device(vec![HostFwd {
+        udp: false,
+        host_addr: Ipv4Addr::LOCALHOST,
+        host_port: port,
+        guest_addr: None,
+        guest_port: 22,
+    }])];
+    let e = Machine::new(c).err().unwrap().to_string();
+    assert_eq!(
+        e,
+        format!("-netdev user: could not set up host forwarding rule 'tcp:127.0.0.1:{port}-:22'")
+    );
+}
