@@ -10,7 +10,7 @@
 //! Idle time: while no vCPU runs, the machine's clock normally jumps to the next timer
 //! deadline. With traffic in flight that would let the guest's TCP timers run far ahead
 //! of the host sockets they talk to (a retransmit every few host microseconds), so while
-//! a network has carried a frame recently the idle machine waits on its sockets and lets
+//! the guest has sent a frame recently the idle machine waits on its sockets and lets
 //! only the host time waited pass ([`Networks::idle_until`]), as a machine on real time
 //! would.
 
@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 /// round is some microseconds; a poll(2) per round would cost more than it finds).
 const POLL_INTERVAL: Duration = Duration::from_micros(100);
 
-/// How long after its last frame a network still counts as in use (idle time follows
-/// host time while it does).
+/// How long after the guest's last frame a network still counts as in use (idle time
+/// follows host time while it does).
 const ACTIVE_WINDOW: Duration = Duration::from_secs(2);
 
 /// The most host time one idle step waits on the sockets, so console input and a quit
@@ -131,3 +131,49 @@ impl Networks {
 #[cfg(test)]
 #[path = "guest_tests.rs"]
 mod guest_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::UserNet;
+
+    /// An ARP request from the guest (10.0.2.15) for the host (RFC 826).
+    fn arp_request() -> Vec<u8> {
+        let mac = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&mac);
+        f.extend_from_slice(&[0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
+        f.extend_from_slice(&mac);
+        f.extend_from_slice(&[10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 10, 0, 2, 2]);
+        f
+    }
+
+    #[test]
+    fn idle_time_jumps_until_the_guest_talks_then_follows_host_time() {
+        let mut net = SharedNet::new(UserNetwork::new(&UserNet::default()).unwrap());
+        let nets = Networks(vec![net.clone()]);
+        let (now, deadline) = (1_000, 5_000_000_000);
+        assert_eq!(nets.idle_until(now, deadline), deadline, "a silent guest");
+
+        net.send(&arp_request());
+        let start = Instant::now();
+        let moved = nets.idle_until(now, deadline);
+        let waited = start.elapsed();
+        assert!(moved > now && moved < deadline, "moved to {moved}");
+        assert!(
+            Duration::from_nanos(moved - now) <= waited && waited <= 10 * IDLE_SLICE,
+            "the clock moved {} ns in {waited:?} of host time",
+            moved - now
+        );
+        // The reply waits for the NIC to take it at a round boundary.
+        let reply = net.recv().expect("slirp's ARP reply");
+        assert_eq!(&reply[12..14], &[0x08, 0x06]);
+    }
+
+    #[test]
+    fn with_no_network_the_idle_wait_is_not_taken() {
+        let nets = Networks::default();
+        assert!(!nets.wait(Duration::from_secs(1)));
+        assert_eq!(nets.idle_until(5, 10), 10);
+    }
+}

@@ -102,8 +102,10 @@ struct State {
     timers: Vec<*mut Timer>,
     pollfds: Vec<libc::pollfd>,
     guest_errors: u64,
-    /// When a frame last went either way.
-    last_traffic: Instant,
+    /// When the guest last sent a frame. Only the guest's frames count: slirp sends IPv6
+    /// router advertisements every 200-600 ms of host time on its own, and every
+    /// conversation the guest takes part in has it transmitting (ACKs at least).
+    last_traffic: Option<Instant>,
 }
 
 /// A libslirp instance: QEMU's `-netdev user`.
@@ -127,7 +129,7 @@ impl UserNetwork {
             timers: Vec::new(),
             pollfds: Vec::new(),
             guest_errors: 0,
-            last_traffic: Instant::now(),
+            last_traffic: None,
         }));
         let callbacks = Box::new(Callbacks {
             base: sys::SlirpCb {
@@ -218,7 +220,7 @@ impl UserNetwork {
     /// slirp answers at once (ARP, DHCP, ICMP echo) is queued for [`UserNetwork::recv`].
     pub fn send(&mut self, frame: &[u8]) {
         let len = c_int::try_from(frame.len()).unwrap_or(c_int::MAX);
-        self.state().last_traffic = Instant::now();
+        self.state().last_traffic = Some(Instant::now());
         // SAFETY: a live instance; slirp copies what it keeps of `frame`.
         unsafe { sys::slirp_input(self.slirp, frame.as_ptr(), len) };
     }
@@ -280,9 +282,11 @@ impl UserNetwork {
         self.state().guest_errors
     }
 
-    /// Host time since a frame last went to or came from the guest.
+    /// Host time since the guest last sent a frame (`Duration::MAX` if it never has).
     pub fn quiet_for(&mut self) -> Duration {
-        self.state().last_traffic.elapsed()
+        self.state()
+            .last_traffic
+            .map_or(Duration::MAX, |t| t.elapsed())
     }
 
     /// slirp's table of connections and forwarding rules (QEMU's `info usernet`).
@@ -378,7 +382,6 @@ unsafe extern "C" fn send_packet(buf: *const c_void, len: usize, opaque: *mut c_
     }
     st.rx
         .push_back(std::slice::from_raw_parts(buf.cast::<u8>(), len).to_vec());
-    st.last_traffic = Instant::now();
     len as isize
 }
 
