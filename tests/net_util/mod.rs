@@ -8,6 +8,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The guest's network bring-up: the virtio modules, eth0, a DHCP lease (udhcpc's event
 /// script prints "udhcpc: eth0 bound ADDR netmask ... router ... dns ...").
@@ -24,9 +25,13 @@ pub struct Served {
 }
 
 impl Served {
-    /// `name` in a fresh directory holding `len` bytes of a xorshift64 stream.
+    /// `name` in a fresh directory (one per call: tests run in parallel) holding `len`
+    /// bytes of a xorshift64 stream.
     pub fn blob(name: &str, len: usize) -> (Self, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("armvirt-net-{name}-{}", std::process::id()));
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("armvirt-net-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut x = 0x2545_f491_4f6c_dd1du64;
