@@ -158,7 +158,8 @@ impl Machine {
 
     /// A warm reset of the whole machine, as PSCI SYSTEM_RESET asks: every vCPU, device
     /// and RAM back to how [`Machine::new`] left them (the kernel, initrd and device tree
-    /// loaded again from their files), the clock back to zero. Debugger breakpoints and
+    /// loaded again from their files), the clock back to zero; snapshot disks keep the
+    /// guest's writes, as under QEMU. Debugger breakpoints and
     /// watchpoints stay.
     pub fn reset(&mut self) -> Result<(), Error> {
         let mut fresh = Machine::new(self.config.clone())?;
@@ -166,6 +167,7 @@ impl Machine {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
         }
+        fresh.virtio.keep_snapshots(&self.virtio);
         *self = fresh;
         Ok(())
     }

@@ -12,7 +12,7 @@
 use crate::bus::MmioBus;
 use crate::config::Config;
 use crate::console::{Shared, Stdout};
-use crate::disk;
+use crate::disk::{self, SharedDisk};
 use crate::error::Error;
 use crate::irqchip::IrqChip;
 use crate::memmap::{self, spi};
@@ -31,6 +31,8 @@ use vm_memory::{GuestAddress, GuestRegionMmap, MmapRegion};
 #[derive(Default)]
 pub struct Virtio {
     transports: Vec<Shared<VirtioMmio>>,
+    /// The snapshot disks, by device index, for [`Virtio::keep_snapshots`].
+    snapshots: Vec<(usize, SharedDisk)>,
 }
 
 impl Virtio {
@@ -55,13 +57,17 @@ impl Virtio {
             Some(guest_memory(ram)?)
         };
         let mut transports = Vec::new();
+        let mut snapshots = Vec::new();
         for n in 0..memmap::VIRTIO_MMIO_COUNT {
             let slot = memmap::virtio_mmio(n);
             // The first device gets the last slot.
             let index = count - 1 - n as usize;
             match (devices.get(index), &mem) {
                 (Some(dev), Some(mem)) => {
-                    let dev = build(dev, index, config)?;
+                    let (dev, snapshot) = build(dev, index, config)?;
+                    if let Some(disk) = snapshot {
+                        snapshots.push((index, disk));
+                    }
                     let irq = gic.spi_line(spi::VIRTIO_MMIO_FIRST + n);
                     let t = Shared::new(VirtioMmio::new(dev, mem.clone(), irq));
                     bus.insert(slot.base, slot.size, Box::new(t.clone()))?;
@@ -71,7 +77,20 @@ impl Virtio {
             }
         }
         // Lowest address first: the last device on the command line first.
-        Ok(Virtio { transports })
+        Ok(Virtio {
+            transports,
+            snapshots,
+        })
+    }
+
+    /// After a machine reset: the snapshot disks keep the guest's writes from before it,
+    /// as QEMU's `snapshot=on` overlay lasts until the process exits.
+    pub fn keep_snapshots(&mut self, old: &Virtio) {
+        for (index, disk) in &self.snapshots {
+            if let Some((_, before)) = old.snapshots.iter().find(|(i, _)| i == index) {
+                disk.take_from(before);
+            }
+        }
     }
 
     /// Carries out the queue notifications since the last round and the devices'
@@ -99,10 +118,19 @@ impl Virtio {
     }
 }
 
-/// The device model for one `-device`; `index` is its place on the command line.
-fn build(dev: &VirtioDevice, index: usize, config: &Config) -> Result<Box<dyn Device>, Error> {
-    Ok(match dev {
-        VirtioDevice::Blk(drive) => Box::new(Blk::new(disk::open(drive)?, drive.readonly)),
+/// The device model for one `-device`, and its disk if that is a snapshot; `index` is its
+/// place on the command line.
+fn build(
+    dev: &VirtioDevice,
+    index: usize,
+    config: &Config,
+) -> Result<(Box<dyn Device>, Option<SharedDisk>), Error> {
+    let dev: Box<dyn Device> = match dev {
+        VirtioDevice::Blk(drive) => {
+            let disk = disk::open(drive)?;
+            let blk = Box::new(Blk::new(Box::new(disk.clone()), drive.readonly));
+            return Ok((blk, drive.snapshot.then_some(disk)));
+        }
         // Seeded from the machine's seed, distinct per device: runs repeat (`rng.rs`).
         VirtioDevice::Rng => Box::new(Rng::new(
             config.dtb_seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
@@ -121,7 +149,8 @@ fn build(dev: &VirtioDevice, index: usize, config: &Config) -> Result<Box<dyn De
                 "virtio-net-device is not supported yet".to_string(),
             ))
         }
-    })
+    };
+    Ok((dev, None))
 }
 
 /// Guest RAM as the devices see it: a vm-memory region over the machine's mapping (not a
