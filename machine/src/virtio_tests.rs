@@ -136,26 +136,6 @@ fn drive(file: PathBuf, readonly: bool, snapshot: bool) -> Opt {
 }
 
 #[test]
-fn linux_mounts_reads_and_writes_a_virtio_disk() {
-    let dir = Scratch::new("blk");
-    let img = ext4_image(&dir.0);
-    let text = boot("virtio-blk", vec![drive(img.clone(), false, false)], |_| {});
-    assert!(
-        text.contains("virtio-blk: vda 16384 sectors ro=0"),
-        "{text}"
-    );
-    assert!(
-        text.contains("virtio-blk: hello=hello from the host"),
-        "{text}"
-    );
-    assert!(text.contains("virtio-blk: wrote guest.txt"), "{text}");
-    assert_eq!(
-        debugfs_cat(&img, "/guest.txt").as_deref(),
-        Some("written by the guest\n")
-    );
-}
-
-#[test]
 fn two_runs_print_the_same_and_write_the_same_image() {
     // Requests complete at round boundaries, not on a host thread's schedule: the guest's
     // console (kernel timestamps included) and the bytes it leaves on the disk repeat.
@@ -182,37 +162,6 @@ fn snapshot_keeps_the_image_unchanged() {
     assert!(text.contains("virtio-blk: wrote guest.txt"), "{text}");
     assert!(std::fs::read(&img).unwrap() == before, "the image changed");
     assert_eq!(debugfs_cat(&img, "/guest.txt"), None);
-}
-
-#[test]
-fn readonly_disk_is_read_only_to_linux() {
-    let dir = Scratch::new("ro");
-    let img = ext4_image(&dir.0);
-    let before = std::fs::read(&img).unwrap();
-    let text = boot("virtio-blk", vec![drive(img.clone(), true, false)], |_| {});
-    assert!(text.contains("ro=1"), "{text}");
-    assert!(
-        text.contains("virtio-blk: hello=hello from the host"),
-        "{text}"
-    );
-    assert!(text.contains("virtio-blk: write refused"), "{text}");
-    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
-}
-
-#[test]
-fn linux_reads_the_virtio_rng() {
-    let text = boot("virtio-rng", vec![Opt::Rng], |_| {});
-    assert!(text.contains("virtio-rng: current=virtio_rng.0"), "{text}");
-    assert!(text.contains("virtio-rng: read 64 bytes"), "{text}");
-    // Seeded from the machine's seed: the same bytes every run.
-    let bytes = |t: &str| {
-        t.lines()
-            .find_map(|l| l.strip_prefix("virtio-rng: bytes ").map(str::to_owned))
-            .unwrap()
-    };
-    let again = boot("virtio-rng", vec![Opt::Rng], |_| {});
-    assert_eq!(bytes(&text), bytes(&again));
-    assert_eq!(bytes(&text).len(), 32, "{text}");
 }
 
 #[test]
@@ -283,4 +232,120 @@ fn a_snapshot_overlay_survives_a_machine_reset() {
     after.read_at(4096, &mut buf).unwrap();
     assert_eq!(buf, [0x5a; 512]);
     assert!(std::fs::read(&img).unwrap() == before);
+}
+
+/// The guest script's own lines ("virtio-blk: ...") from a console log.
+fn script_lines(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| l.trim_end().to_owned())
+        .collect()
+}
+
+/// qemu-system-aarch64 -M virt running `script` with `devices` on its command line.
+fn qemu(script: &str, devices: &[String]) -> String {
+    let out = Command::new("qemu-system-aarch64")
+        .args([
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-m",
+            "512M",
+            "-nographic",
+        ])
+        .args(["-serial", "stdio", "-monitor", "none", "-no-reboot"])
+        .arg("-kernel")
+        .arg(fixture("debian-cloud/Image"))
+        .arg("-initrd")
+        .arg(fixture("initramfs/initramfs.cpio.gz"))
+        .args([
+            "-append",
+            &format!("console=ttyAMA0 armvirt.script={script}"),
+        ])
+        .args(devices)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("qemu-system-aarch64 (fixtures/install.sh installs it)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_guest_sees_the_disk_as_under_qemu() {
+    for (readonly, opt) in [(false, ""), (true, ",readonly=on")] {
+        let dir = Scratch::new(if readonly { "qro" } else { "qrw" });
+        let img = ext4_image(&dir.0);
+        let copy = dir.0.join("qemu.img");
+        std::fs::copy(&img, &copy).unwrap();
+        let ours = boot(
+            "virtio-blk",
+            vec![drive(img.clone(), readonly, false)],
+            |_| {},
+        );
+        let theirs = qemu(
+            "virtio-blk",
+            &[
+                "-drive".into(),
+                format!("file={},if=none,format=raw,id=hd0{opt}", copy.display()),
+                "-device".into(),
+                "virtio-blk-device,drive=hd0".into(),
+            ],
+        );
+        let ro = if readonly { 1 } else { 0 };
+        assert!(
+            ours.contains(&format!("virtio-blk: vda 16384 sectors ro={ro}")),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("virtio-blk: hello=hello from the host"),
+            "{ours}"
+        );
+        if readonly {
+            assert!(ours.contains("virtio-blk: write refused"), "{ours}");
+            assert_eq!(debugfs_cat(&img, "/guest.txt"), None);
+        } else {
+            assert!(ours.contains("virtio-blk: wrote guest.txt"), "{ours}");
+            assert_eq!(
+                debugfs_cat(&img, "/guest.txt").as_deref(),
+                Some("written by the guest\n")
+            );
+        }
+        // QEMU's run of the same script on a copy of the image prints the same lines and
+        // leaves the same file.
+        let want = script_lines(&theirs, "virtio-blk: ");
+        assert!(want.len() >= 4, "QEMU's run: {theirs}");
+        assert_eq!(script_lines(&ours, "virtio-blk: "), want);
+        assert_eq!(
+            debugfs_cat(&img, "/guest.txt"),
+            debugfs_cat(&copy, "/guest.txt")
+        );
+    }
+}
+
+#[test]
+fn the_guest_reads_the_rng_as_under_qemu_and_the_same_bytes_every_run() {
+    let ours = boot("virtio-rng", vec![Opt::Rng], |_| {});
+    assert!(ours.contains("virtio-rng: current=virtio_rng.0"), "{ours}");
+    assert!(ours.contains("virtio-rng: read 64 bytes"), "{ours}");
+    // Seeded from the machine's seed: the same bytes every run.
+    let bytes = |t: &str| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("virtio-rng: bytes ").map(str::to_owned))
+            .unwrap()
+    };
+    let again = boot("virtio-rng", vec![Opt::Rng], |_| {});
+    assert_eq!(bytes(&ours), bytes(&again));
+    assert_eq!(bytes(&ours).trim_end().len(), 32, "{ours}");
+    // QEMU's bytes come from the host; the device the guest picks and the count match.
+    let theirs = qemu(
+        "virtio-rng",
+        &["-device".into(), "virtio-rng-device".into()],
+    );
+    let lines = |t: &str| {
+        let mut l = script_lines(t, "virtio-rng: ");
+        l.retain(|l| !l.starts_with("virtio-rng: bytes"));
+        l
+    };
+    assert_eq!(lines(&ours), lines(&theirs), "QEMU's run: {theirs}");
+    assert_eq!(lines(&ours).len(), 2);
 }
