@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::console::ConsoleInput;
+use crate::memmap::RAM_BASE;
 use crate::options::{Drive, VirtioDevice as Opt};
 use crate::run::RunEnd;
 use crate::Machine;
@@ -348,4 +349,59 @@ fn the_guest_reads_the_rng_as_under_qemu_and_the_same_bytes_every_run() {
     };
     assert_eq!(lines(&ours), lines(&theirs), "QEMU's run: {theirs}");
     assert_eq!(lines(&ours).len(), 2);
+}
+
+#[test]
+fn device_writes_drop_decoded_code_they_overwrite() {
+    use armvirt_cpu::Bus;
+    // A machine with an rng in slot 31, driven from here through the bus: one queue of
+    // 8 at RAM + 1 MiB, a 64-byte buffer at RAM + 2 MiB holding decoded code.
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    c.options.virtio = vec![Opt::Rng];
+    let mut m = Machine::new(c).unwrap();
+    let base = memmap::virtio_mmio(31).base;
+    let (desc, avail, used) = (
+        RAM_BASE + 0x10_0000,
+        RAM_BASE + 0x10_1000,
+        RAM_BASE + 0x10_2000,
+    );
+    let buf = RAM_BASE + 0x20_0000;
+    let w = |m: &mut Machine, off: u64, v: u64| m.bus.write(base + off, 4, v).unwrap();
+    w(&mut m, 0x70, 1 | 2);
+    w(&mut m, 0x24, 1);
+    w(&mut m, 0x20, 1); // VERSION_1
+    w(&mut m, 0x70, 1 | 2 | 8);
+    w(&mut m, 0x38, 8);
+    for (off, addr) in [(0x80, desc), (0x90, avail), (0xa0, used)] {
+        w(&mut m, off, addr & 0xffff_ffff);
+        w(&mut m, off + 4, addr >> 32);
+    }
+    w(&mut m, 0x44, 1);
+    w(&mut m, 0x70, 1 | 2 | 8 | 4);
+    let mut d = [0u8; 16];
+    d[..8].copy_from_slice(&buf.to_le_bytes());
+    d[8..12].copy_from_slice(&64u32.to_le_bytes());
+    d[12..14].copy_from_slice(&2u16.to_le_bytes()); // device-writable
+    m.ram.write(desc, &d).unwrap();
+    m.ram.write(avail, &[0, 0, 1, 0, 0, 0]).unwrap(); // idx 1, ring[0] = 0
+    let nop = armvirt_cpu::decode::decode(0xd503_201f);
+    let region = m.ram.region();
+    m.code.insert(&region, buf, std::rc::Rc::from([nop]));
+    m.code
+        .insert(&region, buf + 0x1000, std::rc::Rc::from([nop]));
+    w(&mut m, 0x50, 0); // QueueNotify
+    assert!(
+        m.code.get(buf).is_some(),
+        "nothing happens before the round boundary"
+    );
+    m.virtio.service(&mut m.code);
+    assert_eq!(m.ram.slice(used + 2, 2).unwrap(), [1, 0]);
+    assert!(
+        m.code.get(buf).is_none(),
+        "the device's write left stale code"
+    );
+    assert!(
+        m.code.get(buf + 0x1000).is_some(),
+        "a page it did not write lost its code"
+    );
 }
