@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::options::Drive;
@@ -148,14 +149,46 @@ impl<B: BlockBackend> BlockBackend for Snapshot<B> {
     }
 }
 
+/// A disk the machine keeps a handle on while the device uses it: a snapshot overlay
+/// must outlive a machine reset, as QEMU's does (the guest's writes last until exit).
+#[derive(Clone)]
+pub struct SharedDisk(Arc<Mutex<Box<dyn BlockBackend>>>);
+
+impl SharedDisk {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Box<dyn BlockBackend>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `old`'s backend (and its overlay) in place of this one's.
+    pub fn take_from(&self, old: &SharedDisk) {
+        std::mem::swap(&mut *self.lock(), &mut *old.lock());
+    }
+}
+
+impl BlockBackend for SharedDisk {
+    fn size(&self) -> u64 {
+        self.lock().size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.lock().read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.lock().write_at(offset, data)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.lock().flush()
+    }
+}
+
 /// The backend `drive` asks for.
-pub fn open(drive: &Drive) -> Result<Box<dyn BlockBackend>, Error> {
+pub fn open(drive: &Drive) -> Result<SharedDisk, Error> {
     let file = FileDisk::open(drive)?;
-    Ok(if drive.snapshot {
+    let disk: Box<dyn BlockBackend> = if drive.snapshot {
         Box::new(Snapshot::new(file))
     } else {
         Box::new(file)
-    })
+    };
+    Ok(SharedDisk(Arc::new(Mutex::new(disk))))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::irqchip::IrqChip;
 use crate::loader::{self, Kernel, KernelFormat, RamSpan};
 use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
+use crate::net::Networks;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
 use crate::vcpu::Vcpu;
@@ -55,6 +56,11 @@ impl Machine {
     /// Allocates RAM, loads the kernel, the initrd and the device tree, writes the boot
     /// stub, and builds the bus.
     pub fn new(config: Config) -> Result<Self, Error> {
+        Self::build(config, &Networks::default())
+    }
+
+    /// [`Machine::new`], its NICs on `nets` where given (a reset keeps the networks).
+    fn build(config: Config, nets: &Networks) -> Result<Self, Error> {
         config.validate().map_err(Error::Config)?;
         let ram_size = config.effective_ram_size();
         let span = RamSpan {
@@ -114,7 +120,7 @@ impl Machine {
         let mut bus = MmioBus::new();
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
-        let virtio = Virtio::attach(&config, &mut ram, &gic, &mut bus)?;
+        let virtio = Virtio::attach(&config, &mut ram, &gic, &mut bus, nets)?;
         let uart = Shared::new(Pl011::new(Box::new(Stdout), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
         // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
@@ -158,14 +164,16 @@ impl Machine {
 
     /// A warm reset of the whole machine, as PSCI SYSTEM_RESET asks: every vCPU, device
     /// and RAM back to how [`Machine::new`] left them (the kernel, initrd and device tree
-    /// loaded again from their files), the clock back to zero. Debugger breakpoints and
-    /// watchpoints stay.
+    /// loaded again from their files), the clock back to zero; snapshot disks keep the
+    /// guest's writes and user networks their sockets and forwarded ports, as under QEMU.
+    /// Debugger breakpoints and watchpoints stay.
     pub fn reset(&mut self) -> Result<(), Error> {
-        let mut fresh = Machine::new(self.config.clone())?;
+        let mut fresh = Machine::build(self.config.clone(), &self.virtio.nets)?;
         for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
         }
+        fresh.virtio.keep_snapshots(&self.virtio);
         *self = fresh;
         Ok(())
     }

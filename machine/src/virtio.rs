@@ -12,7 +12,7 @@
 use crate::bus::MmioBus;
 use crate::config::Config;
 use crate::console::{Shared, Stdout};
-use crate::disk;
+use crate::disk::{self, SharedDisk};
 use crate::error::Error;
 use crate::irqchip::IrqChip;
 use crate::memmap::{self, spi};
@@ -33,17 +33,23 @@ use vm_memory::{GuestAddress, GuestRegionMmap, MmapRegion};
 #[derive(Default)]
 pub struct Virtio {
     transports: Vec<Shared<VirtioMmio>>,
-    /// The user networks behind the virtio-net devices, for the run loop's idle step.
+    /// The snapshot disks, by device index, for [`Virtio::keep_snapshots`].
+    snapshots: Vec<(usize, SharedDisk)>,
+    /// The user networks behind the virtio-net devices, in NIC order, for the run loop's
+    /// idle step and for the machine after a reset (which keeps them, as QEMU keeps its
+    /// netdevs: their sockets, connections and forwarded ports).
     pub(crate) nets: Networks,
 }
 
 impl Virtio {
-    /// Maps all 32 slots on `bus`, building the configured devices into theirs.
+    /// Maps all 32 slots on `bus`, building the configured devices into theirs; the NICs
+    /// take over `keep`'s networks (a reset's), in NIC order, where it has them.
     pub fn attach(
         config: &Config,
         ram: &mut GuestRam,
         gic: &IrqChip,
         bus: &mut MmioBus,
+        keep: &Networks,
     ) -> Result<Self, Error> {
         let devices = &config.options.virtio;
         let count = memmap::VIRTIO_MMIO_COUNT as usize;
@@ -59,14 +65,18 @@ impl Virtio {
             Some(guest_memory(ram)?)
         };
         let mut transports = Vec::new();
-        let mut nets = Networks::default();
+        let mut snapshots = Vec::new();
+        let mut nics = Vec::new();
         for n in 0..memmap::VIRTIO_MMIO_COUNT {
             let slot = memmap::virtio_mmio(n);
             // The first device gets the last slot.
             let index = count - 1 - n as usize;
             match (devices.get(index), &mem) {
                 (Some(dev), Some(mem)) => {
-                    let dev = build(dev, index, config, &mut nets)?;
+                    let (dev, snapshot) = build(dev, index, config, keep, &mut nics)?;
+                    if let Some(disk) = snapshot {
+                        snapshots.push((index, disk));
+                    }
                     let irq = gic.spi_line(spi::VIRTIO_MMIO_FIRST + n);
                     let t = Shared::new(VirtioMmio::new(dev, mem.clone(), irq));
                     bus.insert(slot.base, slot.size, Box::new(t.clone()))?;
@@ -76,7 +86,23 @@ impl Virtio {
             }
         }
         // Lowest address first: the last device on the command line first.
-        Ok(Virtio { transports, nets })
+        nics.sort_by_key(|(nic, _)| *nic);
+        let nets = Networks(nics.into_iter().map(|(_, net)| net).collect());
+        Ok(Virtio {
+            transports,
+            snapshots,
+            nets,
+        })
+    }
+
+    /// After a machine reset: the snapshot disks keep the guest's writes from before it,
+    /// as QEMU's `snapshot=on` overlay lasts until the process exits.
+    pub fn keep_snapshots(&mut self, old: &Virtio) {
+        for (index, disk) in &self.snapshots {
+            if let Some((_, before)) = old.snapshots.iter().find(|(i, _)| i == index) {
+                disk.take_from(before);
+            }
+        }
     }
 
     /// Carries out the queue notifications since the last round and the devices'
@@ -104,15 +130,21 @@ impl Virtio {
     }
 }
 
-/// The device model for one `-device`; `index` is its place on the command line.
+/// The device model for one `-device`, and its disk if that is a snapshot; `index` is its
+/// place on the command line.
 fn build(
     dev: &VirtioDevice,
     index: usize,
     config: &Config,
-    nets: &mut Networks,
-) -> Result<Box<dyn Device>, Error> {
-    Ok(match dev {
-        VirtioDevice::Blk(drive) => Box::new(Blk::new(disk::open(drive)?, drive.readonly)),
+    keep: &Networks,
+    nics: &mut Vec<(usize, SharedNet)>,
+) -> Result<(Box<dyn Device>, Option<SharedDisk>), Error> {
+    let dev: Box<dyn Device> = match dev {
+        VirtioDevice::Blk(drive) => {
+            let disk = disk::open(drive)?;
+            let blk = Box::new(Blk::new(Box::new(disk.clone()), drive.readonly));
+            return Ok((blk, drive.snapshot.then_some(disk)));
+        }
         // Seeded from the machine's seed, distinct per device: runs repeat (`rng.rs`).
         VirtioDevice::Rng => Box::new(Rng::new(
             config.dtb_seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
@@ -132,14 +164,19 @@ fn build(
                 .iter()
                 .filter(|d| matches!(d, VirtioDevice::Net { .. }))
                 .count();
-            let user =
-                UserNetwork::new(net).map_err(|e| Error::Config(format!("-netdev user: {e}")))?;
-            let shared = SharedNet::new(user);
-            nets.0.push(shared.clone());
+            let shared = match keep.0.get(nic) {
+                Some(old) => old.clone(),
+                None => SharedNet::new(
+                    UserNetwork::new(net)
+                        .map_err(|e| Error::Config(format!("-netdev user: {e}")))?,
+                ),
+            };
+            nics.push((nic, shared.clone()));
             let mac = mac.unwrap_or_else(|| Net::default_mac(nic as u8));
             Box::new(Net::new(mac, Box::new(shared)))
         }
-    })
+    };
+    Ok((dev, None))
 }
 
 /// Guest RAM as the devices see it: a vm-memory region over the machine's mapping (not a

@@ -15,6 +15,9 @@ use super::{Device, Fault, GuestMem, Queues, F_VERSION_1};
 use crate::{DeviceError, IrqLine, MmioDevice};
 use virtio_queue::{Queue, QueueT};
 
+/// VIRTIO_F_EVENT_IDX (§6).
+const F_EVENT_IDX: u64 = 1 << virtio_bindings::virtio_ring::VIRTIO_RING_F_EVENT_IDX;
+
 /// Register offsets (§4.2.2).
 pub mod reg {
     pub const MAGIC_VALUE: u64 = 0x000;
@@ -136,8 +139,11 @@ impl VirtioMmio {
         self.status
     }
 
+    /// What the driver may accept: the device's bits and VERSION_1, less EVENT_IDX, which
+    /// would need the device to keep avail_event up to date (not done: the device takes
+    /// every notification, and interrupts unless VRING_AVAIL_F_NO_INTERRUPT says no).
     fn offered(&self) -> u64 {
-        self.dev.features() | F_VERSION_1
+        (self.dev.features() | F_VERSION_1) & !F_EVENT_IDX
     }
 
     fn active(&self) -> bool {

@@ -293,3 +293,27 @@ fn a_hostfwd_port_already_taken_fails_the_build_naming_the_rule() {
         format!("-netdev user: could not set up host forwarding rule 'tcp:127.0.0.1:{port}-:22'")
     );
 }
+
+#[test]
+fn a_machine_reset_keeps_the_network_and_its_forwarded_port() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Config::new(fixture("debian-cloud/Image"));
+    c.options.virtio = vec![net_device(vec![HostFwd {
+        udp: false,
+        host_addr: Ipv4Addr::LOCALHOST,
+        host_port: port,
+        guest_addr: None,
+        guest_port: 22,
+    }])];
+    let mut m = Machine::new(c).unwrap();
+    let before = m.virtio.nets.0[0].clone();
+    // A fresh network would have to bind the port again while the old one holds it.
+    m.reset().unwrap();
+    assert!(m.virtio.nets.0[0].same(&before));
+    assert_eq!(mac_at(&mut m, 31), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+    TcpStream::connect(("127.0.0.1", port)).expect("the forwarded port still listens");
+}

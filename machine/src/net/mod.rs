@@ -62,6 +62,11 @@ impl SharedNet {
         f(&mut self.lock().net)
     }
 
+    /// Whether `self` and `other` are the same network.
+    pub fn same(&self, other: &SharedNet) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     fn active(&self) -> bool {
         self.lock().net.quiet_for() < ACTIVE_WINDOW
     }
