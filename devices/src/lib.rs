@@ -6,6 +6,7 @@ pub mod gic;
 pub mod pl011;
 pub mod pl031;
 mod primecell;
+pub mod virtio;
 
 use std::fmt;
 

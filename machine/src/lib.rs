@@ -9,6 +9,7 @@ pub mod bus;
 pub mod config;
 pub mod console;
 pub mod debug;
+pub mod disk;
 pub mod dtb;
 pub mod error;
 pub mod fdt;
@@ -18,6 +19,7 @@ pub mod loader;
 mod machine;
 pub mod memmap;
 pub mod monitor;
+pub mod net;
 pub mod options;
 pub mod placeholder;
 pub mod psci;
@@ -29,6 +31,7 @@ pub mod terminal;
 #[cfg(test)]
 mod test_rig;
 pub mod vcpu;
+pub mod virtio;
 
 pub use armvirt_cpu::{WatchHit, WatchKind};
 pub use boot::Boot;

@@ -19,10 +19,12 @@ use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
 use crate::monitor::Monitor;
 use crate::placeholder::EmptyVirtioMmio;
+use crate::net::Networks;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
 use crate::semihosting::{self, Semihost};
 use crate::vcpu::Vcpu;
+use crate::virtio::Virtio;
 use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, SemihostingMode, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
@@ -45,6 +47,8 @@ pub struct Machine {
     /// `now_ns` for the devices that read time (the RTC).
     pub(crate) clock: Arc<AtomicU64>,
     pub(crate) gic: IrqChip,
+    /// The virtio-mmio transports that hold a device (`virtio.rs`).
+    pub(crate) virtio: Virtio,
     pub(crate) code: CodeCache,
     pub(crate) monitors: Monitors,
     /// TLBI ...IS operations on their way to every vCPU's TLB.
@@ -79,6 +83,11 @@ impl Machine {
     /// Allocates RAM, loads the kernel, the initrd and the device tree, writes the boot
     /// stub, and builds the bus.
     pub fn new(config: Config) -> Result<Self, Error> {
+        Self::build(config, &Networks::default())
+    }
+
+    /// [`Machine::new`], its NICs on `nets` where given (a reset keeps the networks).
+    fn build(config: Config, nets: &Networks) -> Result<Self, Error> {
         config.validate().map_err(Error::Config)?;
         let ram_size = config.effective_ram_size();
         let span = RamSpan {
@@ -136,13 +145,14 @@ impl Machine {
             ram.write(at, &boot::stub_bytes(dtb_region.base, kernel.entry))?;
         }
 
-        let mut bus = default_bus()?;
+        let mut bus = MmioBus::new();
         let mut vcpus: Vec<Vcpu> = (0..config.cpus as usize).map(Vcpu::new).collect();
         for v in &mut vcpus {
             v.cpu.engine = config.options.engine;
             v.cpu.ids = config.options.cpu_model.ids();
         }
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
+        let virtio = Virtio::attach(&config, &mut ram, &gic, &mut bus, nets)?;
         let panic_seen = Arc::new(Mutex::new(PanicSeen::default()));
         let uart_out = PanicWatch::new(Stdout, panic_seen.clone());
         let uart = Shared::new(Pl011::new(Box::new(uart_out), gic.spi_line(spi::UART0)));
@@ -204,6 +214,7 @@ impl Machine {
             rtc,
             clock,
             gic,
+            virtio,
             code: CodeCache::new(),
             monitors,
             tlbi: TlbBroadcast::new(),
@@ -222,13 +233,14 @@ impl Machine {
 
     /// A warm reset of the whole machine, as PSCI SYSTEM_RESET asks: every vCPU, device
     /// and RAM back to how [`Machine::new`] left them (the kernel, initrd and device tree
-    /// loaded again from their files), the clock back to zero. Debugger breakpoints and
-    /// watchpoints stay.
+    /// loaded again from their files), the clock back to zero; snapshot disks keep the
+    /// guest's writes and user networks their sockets and forwarded ports, as under QEMU.
+    /// Debugger breakpoints and watchpoints stay.
     pub fn reset(&mut self) -> Result<(), Error> {
         // The monitor (its socket and session) lives on across the reset.
         let mut config = self.config.clone();
         config.options.monitor = None;
-        let mut fresh = Machine::new(config)?;
+        let mut fresh = Machine::build(config, &self.virtio.nets)?;
         fresh.config = self.config.clone();
         fresh.monitor = self.monitor.take();
         fresh.paused = self.paused;
@@ -237,6 +249,7 @@ impl Machine {
             new.cpu.watchpoints = old.cpu.watchpoints.without_hits();
         }
         fresh.deadline = self.deadline;
+        fresh.virtio.keep_snapshots(&self.virtio);
         *self = fresh;
         Ok(())
     }
@@ -326,17 +339,6 @@ fn write_kernel(ram: &mut GuestRam, kernel: &Kernel) -> Result<(), Error> {
         ram.zero(seg.addr + seg.len as u64, bss)?;
     }
     Ok(())
-}
-
-/// The bus with stand-ins for the devices the device tree lists and armvirt does not
-/// model yet (the virtio-mmio transports); `Machine::new` adds the modelled ones.
-fn default_bus() -> Result<MmioBus, Error> {
-    let mut bus = MmioBus::new();
-    for n in 0..memmap::VIRTIO_MMIO_COUNT {
-        let slot = memmap::virtio_mmio(n);
-        bus.insert(slot.base, slot.size, Box::new(EmptyVirtioMmio))?;
-    }
-    Ok(bus)
 }
 
 #[cfg(test)]

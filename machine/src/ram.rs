@@ -90,6 +90,11 @@ impl GuestRam {
         unsafe { RamRegion::new(self.base, self.size(), self.map.as_mut_ptr()) }
     }
 
+    /// The host address of RAM's first byte, for the devices' view of it (`virtio.rs`).
+    pub(crate) fn host_ptr(&mut self) -> *mut u8 {
+        self.map.as_mut_ptr()
+    }
+
     fn offset(&self, addr: u64, len: u64) -> Result<usize, RamError> {
         let off = addr.wrapping_sub(self.base);
         if addr >= self.base && off <= self.size() && len <= self.size() - off {

@@ -221,6 +221,8 @@ impl Machine {
             // Stopped by the monitor: time stands still until `cont`.
             return Round::Idle;
         }
+        // Virtio requests the guest made last round complete now, at a round boundary.
+        self.virtio.service(&mut self.code);
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {
@@ -432,7 +434,8 @@ impl Machine {
             .filter(|&t| t > now)
             .min();
         if let Some(deadline) = next {
-            self.now_ns = deadline;
+            // With network traffic in flight, idle time follows host time (`net/mod.rs`).
+            self.now_ns = self.virtio.nets.idle_until(now, deadline);
             for (i, v) in self.vcpus.iter_mut().enumerate() {
                 v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
                 self.gic.update_timer_ppis(i, v);
@@ -446,7 +449,12 @@ impl Machine {
             v.wait = Wait::No;
             return Ok(true);
         }
-        // No timer or event stream armed: only console input can wake a guest now.
+        // No timer or event stream armed: only console input or the network can wake a
+        // guest now.
+        if self.virtio.nets.wait(wait) {
+            input.pump(&self.uart);
+            return Ok(false);
+        }
         if !input.open() {
             return Err(Stop::Deadlock {
                 pc: self.vcpus[0].cpu.s.pc,

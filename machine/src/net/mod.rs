@@ -1,0 +1,184 @@
+//! Network backends for the machine's NICs. [`slirp::UserNetwork`] is QEMU's `-netdev
+//! user`: libslirp's user-mode TCP/IP stack, reaching the outside world through the host's
+//! sockets.
+//!
+//! Determinism: frames the backend produces (DHCP answers, data from host sockets) are
+//! queued and enter the guest only when the run loop services the NIC at a scheduler round
+//! boundary (`run.rs`, `virtio.rs`), as console input does. Frames the guest sends go to
+//! the backend as its transmit queue is serviced.
+//!
+//! Idle time: while no vCPU runs, the machine's clock normally jumps to the next timer
+//! deadline. With traffic in flight that would let the guest's TCP timers run far ahead
+//! of the host sockets they talk to (a retransmit every few host microseconds), so while
+//! the guest has sent a frame recently the idle machine waits on its sockets and lets
+//! only the host time waited pass ([`Networks::idle_until`]), as a machine on real time
+//! would.
+
+pub mod slirp;
+
+pub use slirp::{NetError, UserNetwork};
+
+use armvirt_devices::virtio::net::NetBackend;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The least host time between two polls of a backend's sockets from the round loop (a
+/// round is some microseconds; a poll(2) per round would cost more than it finds).
+const POLL_INTERVAL: Duration = Duration::from_micros(100);
+
+/// How long after the guest's last frame a network still counts as in use (idle time
+/// follows host time while it does).
+const ACTIVE_WINDOW: Duration = Duration::from_secs(2);
+
+/// The most host time one idle step waits on the sockets, so console input and a quit
+/// request are still looked at often.
+const IDLE_SLICE: Duration = Duration::from_millis(10);
+
+struct Link {
+    net: UserNetwork,
+    last_poll: Instant,
+}
+
+/// A user network shared by its NIC (as the device's [`NetBackend`]) and the run loop
+/// (which waits on its sockets while the guest idles).
+#[derive(Clone)]
+pub struct SharedNet(Arc<Mutex<Link>>);
+
+impl SharedNet {
+    pub fn new(net: UserNetwork) -> Self {
+        SharedNet(Arc::new(Mutex::new(Link {
+            net,
+            last_poll: Instant::now(),
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Link> {
+        // A panic elsewhere leaves slirp's state as consistent as it was: carry on.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The network, locked (tests and the monitor's `info usernet`).
+    pub fn with<R>(&self, f: impl FnOnce(&mut UserNetwork) -> R) -> R {
+        f(&mut self.lock().net)
+    }
+
+    /// Whether `self` and `other` are the same network.
+    pub fn same(&self, other: &SharedNet) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    fn active(&self) -> bool {
+        self.lock().net.quiet_for() < ACTIVE_WINDOW
+    }
+
+    /// Waits up to `timeout` for the host sockets, queueing what they bring.
+    fn wait(&self, timeout: Duration) {
+        let mut link = self.lock();
+        link.net.poll(timeout);
+        link.last_poll = Instant::now();
+    }
+}
+
+impl NetBackend for SharedNet {
+    fn send(&mut self, frame: &[u8]) {
+        self.lock().net.send(frame);
+    }
+
+    fn poll(&mut self) {
+        let mut link = self.lock();
+        if link.last_poll.elapsed() >= POLL_INTERVAL {
+            link.net.poll(Duration::ZERO);
+            link.last_poll = Instant::now();
+        }
+    }
+
+    fn recv(&mut self) -> Option<Vec<u8>> {
+        self.lock().net.recv()
+    }
+}
+
+/// The machine's networks, for the run loop's idle step.
+#[derive(Clone, Default)]
+pub struct Networks(pub Vec<SharedNet>);
+
+impl Networks {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Where an idle machine at virtual time `now` moves its clock, given that the next
+    /// timer is due at `deadline`: there at once with no network in use; otherwise after
+    /// waiting on the sockets, by the host time waited (at most to `deadline`).
+    pub fn idle_until(&self, now: u64, deadline: u64) -> u64 {
+        let Some(first) = self.0.iter().find(|n| n.active()) else {
+            return deadline;
+        };
+        let gap = deadline.saturating_sub(now);
+        let start = Instant::now();
+        first.wait(Duration::from_nanos(gap).min(IDLE_SLICE));
+        let waited = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        now + waited.min(gap)
+    }
+
+    /// With no timer armed: waits up to `timeout` on the sockets (any network, in use or
+    /// not: an inbound connection can wake the guest). Returns false with no network.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        match self.0.first() {
+            Some(net) => {
+                net.wait(timeout.min(IDLE_SLICE));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "guest_tests.rs"]
+mod guest_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::UserNet;
+
+    /// An ARP request from the guest (10.0.2.15) for the host (RFC 826).
+    fn arp_request() -> Vec<u8> {
+        let mac = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&mac);
+        f.extend_from_slice(&[0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1]);
+        f.extend_from_slice(&mac);
+        f.extend_from_slice(&[10, 0, 2, 15, 0, 0, 0, 0, 0, 0, 10, 0, 2, 2]);
+        f
+    }
+
+    #[test]
+    fn idle_time_jumps_until_the_guest_talks_then_follows_host_time() {
+        let mut net = SharedNet::new(UserNetwork::new(&UserNet::default()).unwrap());
+        let nets = Networks(vec![net.clone()]);
+        let (now, deadline) = (1_000, 5_000_000_000);
+        assert_eq!(nets.idle_until(now, deadline), deadline, "a silent guest");
+
+        net.send(&arp_request());
+        let start = Instant::now();
+        let moved = nets.idle_until(now, deadline);
+        let waited = start.elapsed();
+        assert!(moved > now && moved < deadline, "moved to {moved}");
+        assert!(
+            Duration::from_nanos(moved - now) <= waited && waited <= 10 * IDLE_SLICE,
+            "the clock moved {} ns in {waited:?} of host time",
+            moved - now
+        );
+        // The reply waits for the NIC to take it at a round boundary.
+        let reply = net.recv().expect("slirp's ARP reply");
+        assert_eq!(&reply[12..14], &[0x08, 0x06]);
+    }
+
+    #[test]
+    fn with_no_network_the_idle_wait_is_not_taken() {
+        let nets = Networks::default();
+        assert!(!nets.wait(Duration::from_secs(1)));
+        assert_eq!(nets.idle_until(5, 10), 10);
+    }
+}
