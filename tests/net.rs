@@ -3,11 +3,8 @@
 //! cloud kernel and the fixture initramfs's busybox (udhcpc, wget, nc). Each scenario runs
 //! on qemu-system-aarch64, the reference, and on armvirt; both must give the guest the
 //! lease 10.0.2.15, the file the host serves (its sha256 as the host's `sha256sum` says)
-//! and the bytes of a forwarded TCP connection.
-//!
-//! The armvirt variants need the QEMU command line (branch h/cli); until it lands they are
-//! ignored, and the machine-level tests (machine/src/net/guest_tests.rs) run the same
-//! scenarios through `Config.options.virtio`.
+//! and the bytes of a forwarded TCP connection. (The machine-level tests in
+//! machine/src/net/guest_tests.rs run the same scenarios through `Config.options.virtio`.)
 
 mod fixture_cache;
 mod net_util;
@@ -193,7 +190,6 @@ fn qemu_dhcp_and_http_fetch() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn armvirt_dhcp_and_http_fetch() {
     dhcp_and_http_fetch(Emulator::Armvirt, netdev(None));
 }
@@ -204,7 +200,6 @@ fn qemu_hostfwd_tcp_exchange() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn armvirt_hostfwd_tcp_exchange() {
     hostfwd_tcp_exchange(Emulator::Armvirt);
 }
@@ -214,7 +209,6 @@ fn armvirt_hostfwd_tcp_exchange() {
 /// `-nic user` is the virtio-net-device, and the guest must see what the `-netdev` form
 /// gives it.
 #[test]
-#[ignore = "needs h/cli"]
 fn armvirt_nic_user_shorthand() {
     dhcp_and_http_fetch(Emulator::Armvirt, vec!["-nic".into(), "user".into()]);
 }

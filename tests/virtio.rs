@@ -1,8 +1,7 @@
 //! End to end through the binary with QEMU's spelling of the virtio devices (`-drive
 //! file=F,if=none,format=raw,id=hd0 -device virtio-blk-device,drive=hd0`, ...), on
-//! Debian's cloud kernel and the fixture initramfs's virtio scripts. The command line that
-//! parses these lands with h/cli; until then these are ignored, and the same guest flows
-//! run through the machine API in machine/src/virtio_tests.rs.
+//! Debian's cloud kernel and the fixture initramfs's virtio scripts (the same guest flows
+//! run through the machine API in machine/src/virtio_tests.rs).
 
 mod fixture_cache;
 use fixture_cache::fixture;
@@ -76,7 +75,6 @@ fn drive(img: &Path, extra: &str) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn virtio_blk_disk_is_mounted_read_and_written() {
     let dir = scratch("blk");
     let img = ext4_image(&dir);
@@ -95,7 +93,6 @@ fn virtio_blk_disk_is_mounted_read_and_written() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn virtio_blk_snapshot_leaves_the_image_alone() {
     let dir = scratch("snap");
     let img = ext4_image(&dir);
@@ -111,7 +108,6 @@ fn virtio_blk_snapshot_leaves_the_image_alone() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn virtio_rng_feeds_dev_hwrng() {
     let out = armvirt("virtio-rng", &["-device", "virtio-rng-device"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -119,7 +115,6 @@ fn virtio_rng_feeds_dev_hwrng() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn virtconsole_output_reaches_stdio() {
     let out = armvirt(
         "virtio-console",
@@ -136,7 +131,6 @@ fn virtconsole_output_reaches_stdio() {
 }
 
 #[test]
-#[ignore = "needs h/cli"]
 fn a_missing_image_is_one_line_and_status_1() {
     let out = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("-kernel")
