@@ -1,1 +1,114 @@
-//! JIT-specific cases (see `testing.rs` for the lockstep executor every CPU test runs on).
+//! The cases that are hard for a translator, as guest programs: each runs on the
+//! interpreter, the JIT and the two in lockstep (`cpu_test!`), and asserts what the
+//! architecture (and the interpreter, the reference) says.
+
+use crate::exec::Exit;
+use crate::testing::RAM_BASE;
+use crate::{a64, cpu_test};
+
+const DATA: u64 = RAM_BASE + 0x2000;
+const VBAR: u64 = RAM_BASE + 0x8000;
+/// ESR_EL1.EC of a data abort taken from EL1 (D17.2.37).
+const EC_DABT_CUR: u64 = 0x25;
+/// VBAR offsets: current EL with SP_ELx, synchronous and IRQ.
+const SYNC_SPX: u64 = 0x200;
+const IRQ_SPX: u64 = 0x280;
+
+cpu_test! {
+    fn a_chained_loop_that_rewrites_itself_runs_the_new_code_from_the_next_pass(t) {
+        const ADD_X2_100: u32 = 0x9101_9042; // add x2, x2, #100
+        t.load(&a64!(
+            ; movz x2, 0
+            ; movz x3, 0
+            ; adr x5, ->insn
+            ; movz w6, ADD_X2_100 & 0xffff
+            ; movk w6, ADD_X2_100 >> 16, lsl 16
+            ; b ->insn
+            ; ->insn:
+            ; add x2, x2, 1
+            ; add x3, x3, 1
+            ; cmp x3, 3
+            ; b.ne ->next
+            ; str w6, [x5] // rewrites the loop's first instruction
+            ; ->next:
+            ; cmp x3, 6
+            ; b.ne ->insn
+        ));
+        t.run();
+        // Three passes of the old instruction, three of the new one.
+        assert_eq!((t.x(2), t.x(3)), (3 + 300, 6));
+    }
+
+    fn a_fault_in_the_middle_of_a_block_leaves_the_state_of_the_instructions_before_it(t) {
+        t.cpu.sys.vbar_el1 = VBAR;
+        t.load_words(VBAR + SYNC_SPX, &[]);
+        t.load(&a64!(
+            ; movz x1, 1
+            ; add x2, x2, 2
+            ; ldr x3, [x9]  // nothing is there: an external abort
+            ; movz x4, 4
+        ));
+        t.set_x(9, 0x1000_0000);
+        t.set_x(3, 33);
+        t.run();
+        assert_eq!((t.x(1), t.x(2), t.x(3), t.x(4)), (1, 2, 33, 0));
+        assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 8);
+        assert_eq!(t.cpu.sys.far_el1, 0x1000_0000);
+        assert_eq!(t.cpu.sys.esr_el1 >> 26, EC_DABT_CUR);
+        // Three instructions and the vector's end marker: the faulting one counts.
+        assert_eq!(t.cpu.icount, 4);
+    }
+
+    fn accesses_across_a_page_boundary(t) {
+        t.load(&a64!(
+            ; str x1, [x9]
+            ; ldr x2, [x9]
+            ; stp x1, x3, [x10]
+            ; ldp x4, x5, [x10]
+            ; ldurh w6, [x9, 3]
+            ; ldursw x7, [x9, 2]
+        ));
+        t.set_x(9, DATA + 0xffc);
+        t.set_x(10, DATA + 0x1ff8);
+        t.set_x(1, 0x1122_3344_5566_7788);
+        t.set_x(3, 0x99aa_bbcc_ddee_ff00);
+        t.run();
+        assert_eq!(t.read_u64(DATA + 0xffc), 0x1122_3344_5566_7788);
+        assert_eq!(t.x(2), 0x1122_3344_5566_7788);
+        assert_eq!((t.x(4), t.x(5)), (0x1122_3344_5566_7788, 0x99aa_bbcc_ddee_ff00));
+        // Bytes from 0xffc: 88 77 66 55 | 44 33 22 11.
+        assert_eq!(t.x(6), 0x4455);
+        assert_eq!(t.x(7), 0x3344_5566);
+    }
+
+    fn a_masked_interrupt_waits_through_a_chained_loop_and_is_taken_after_the_unmask(t) {
+        t.cpu.sys.vbar_el1 = VBAR;
+        t.load_words(VBAR + IRQ_SPX, &[]);
+        t.load(&a64!(
+            ; movz x0, 0
+            ; ->again:
+            ; add x0, x0, 1
+            ; cmp x0, 1000
+            ; b.ne ->again
+            ; msr daifclr, 2
+            ; movz x1, 1 // the interrupt comes first: the next block boundary
+        ));
+        t.cpu.lines.set_irq(true);
+        t.run();
+        assert_eq!((t.x(0), t.x(1)), (1000, 0));
+        assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 20);
+    }
+
+    fn a_budget_ends_at_the_same_block_boundary_as_the_interpreter(t) {
+        t.load(&a64!(
+            ; movz x0, 0
+            ; ->again:
+            ; add x0, x0, 1
+            ; b ->again
+        ));
+        // Blocks of 3 (movz, add, b), then 2 (add, b): the one under way finishes.
+        assert_eq!(t.run_limit(10), Exit::Budget);
+        assert_eq!((t.cpu.icount, t.x(0)), (11, 5));
+        assert_eq!(t.cpu.s.pc, RAM_BASE + 4);
+    }
+}
