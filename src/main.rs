@@ -71,7 +71,10 @@ fn run(s: Settings) -> Result<ExitCode, String> {
     let gdb = s.config.gdb.clone();
     let start_halted = s.config.start_halted;
     if start_halted && gdb.is_none() && s.config.options.monitor.is_none() {
-        return Err("-S needs -gdb, -s or -monitor: only a debugger or the monitor can start halted CPUs".into());
+        return Err(
+            "-S needs -gdb, -s or -monitor: only a debugger or the monitor can start halted CPUs"
+                .into(),
+        );
     }
     let mut machine = Machine::new(s.config).map_err(|e| e.to_string())?;
     if let Some(path) = s.dump_dtb {

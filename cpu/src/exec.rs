@@ -135,7 +135,10 @@ impl Cpu {
     /// Fetches and interprets the block at the PC (the loop's body after the interrupt
     /// check; the JIT's dispatcher uses it for code it does not translate).
     #[inline(always)]
-    pub(crate) fn interp_block<const BREAKPOINTS: bool>(&mut self, m: &mut Mem<'_>) -> Option<Exit> {
+    pub(crate) fn interp_block<const BREAKPOINTS: bool>(
+        &mut self,
+        m: &mut Mem<'_>,
+    ) -> Option<Exit> {
         let block = match self.fetch_block(m) {
             Ok(b) => b,
             Err(e) => {

@@ -215,9 +215,17 @@ pub fn assert_same_state(a: &Cpu, b: &Cpu, what: &str) {
         "PSTATE and banked SPs after the {what}"
     );
     assert_eq!(a.s.v, b.s.v, "V registers after the {what}");
-    assert_eq!((a.s.fpcr, a.s.fpsr), (b.s.fpcr, b.s.fpsr), "FPCR/FPSR after the {what}");
+    assert_eq!(
+        (a.s.fpcr, a.s.fpsr),
+        (b.s.fpcr, b.s.fpsr),
+        "FPCR/FPSR after the {what}"
+    );
     assert_eq!(a.icount, b.icount, "instruction count after the {what}");
-    assert_eq!(format!("{:?}", a.sys), format!("{:?}", b.sys), "system registers after the {what}");
+    assert_eq!(
+        format!("{:?}", a.sys),
+        format!("{:?}", b.sys),
+        "system registers after the {what}"
+    );
     assert_eq!(a.event, b.event, "event register after the {what}");
 }
 

@@ -538,7 +538,10 @@ fn scalar_fp_agrees_with_qemu() {
         let got = run_ours(&mut interp, form, &recs);
         // The JIT must agree with the reference wherever the interpreter does.
         if run_ours(&mut jit, form, &recs) != got {
-            failures.push(format!("{}: the JIT differs from the interpreter", form.name));
+            failures.push(format!(
+                "{}: the JIT differs from the interpreter",
+                form.name
+            ));
         }
         let bad: Vec<usize> = (0..recs.len()).filter(|&i| want[i] != got[i]).collect();
         for &i in bad.iter().take(4) {

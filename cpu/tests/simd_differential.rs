@@ -789,7 +789,10 @@ fn simd_groups_agree_with_qemu() {
                 continue;
             };
             if run_ours(&mut jit, c).as_ref() != Some(&got) {
-                failures.push(format!("{}: insn {:#010x}: the JIT differs from the interpreter", g.name, c.insn));
+                failures.push(format!(
+                    "{}: insn {:#010x}: the JIT differs from the interpreter",
+                    g.name, c.insn
+                ));
             }
             compared += 1;
             let want = if want.undefined {

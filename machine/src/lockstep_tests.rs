@@ -145,7 +145,10 @@ fn lockstep(config: &Config, instructions: u64) -> String {
     );
     let (oa, ob) = (ca.0.lock().unwrap().clone(), cb.0.lock().unwrap().clone());
     assert_eq!(String::from_utf8_lossy(&oa), String::from_utf8_lossy(&ob));
-    eprintln!("lockstep: {blocks} blocks, {} instructions compared", retired(&a));
+    eprintln!(
+        "lockstep: {blocks} blocks, {} instructions compared",
+        retired(&a)
+    );
     String::from_utf8_lossy(&oa).into_owned()
 }
 
@@ -157,7 +160,11 @@ fn cache() -> PathBuf {
 
 fn fixture(rel: &str) -> PathBuf {
     let p = cache().join(rel);
-    assert!(p.exists(), "fixture {} is missing: run fixtures/install.sh", p.display());
+    assert!(
+        p.exists(),
+        "fixture {} is missing: run fixtures/install.sh",
+        p.display()
+    );
     p
 }
 
@@ -180,7 +187,11 @@ fn budget(default: u64) -> u64 {
 
 #[test]
 fn debian_kernel_boot_on_one_vcpu() {
-    let c = config("debian-cloud/Image", 1, "console=ttyAMA0 quiet armvirt.script=none");
+    let c = config(
+        "debian-cloud/Image",
+        1,
+        "console=ttyAMA0 quiet armvirt.script=none",
+    );
     lockstep(&c, budget(300_000_000));
 }
 

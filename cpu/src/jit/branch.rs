@@ -3,7 +3,7 @@
 //! the dispatcher with the PC set. Register branches, ERET and the exception generating
 //! instructions run through the interpreter, and the block returns to the dispatcher.
 
-use super::emit::{Alu, Cc, Label, Shift, RAX, RCX, R8, R9};
+use super::emit::{Alu, Cc, Label, Shift, R8, R9, RAX, RCX};
 use super::translate::{End, HostFlags, Tx, NZCV};
 use super::{MODE_TBI0, MODE_TBI1};
 use crate::insn::{sext, Insn};
@@ -137,7 +137,11 @@ fn host_condition(from: HostFlags, cond: u32) -> Option<Cc> {
         (6, _) => Cc::G,
         _ => return None,
     };
-    Some(if cond & 1 == 0 { holds } else { holds.inverse() })
+    Some(if cond & 1 == 0 {
+        holds
+    } else {
+        holds.inverse()
+    })
 }
 
 /// B.cond; right after a flag-setting instruction, a test of the x86 flags it left.

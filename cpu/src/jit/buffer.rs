@@ -82,10 +82,6 @@ impl CodeBuffer {
     pub fn reset(&mut self) {
         self.used = 0;
     }
-
-    pub fn used(&self) -> usize {
-        self.used
-    }
 }
 
 impl Drop for CodeBuffer {

@@ -44,8 +44,13 @@ pub fn logical_imm(tx: &mut Tx, i: Insn) -> bool {
     if !sf && n {
         return false;
     }
-    let Some((imm, _)) = decode_bit_masks(n, i.bits(15, 10), i.bits(21, 16), true, if sf { 64 } else { 32 })
-    else {
+    let Some((imm, _)) = decode_bit_masks(
+        n,
+        i.bits(15, 10),
+        i.bits(21, 16),
+        true,
+        if sf { 64 } else { 32 },
+    ) else {
         return false;
     };
     let opc = i.bits(30, 29);

@@ -2,8 +2,8 @@
 
 use super::branch::jump_if_condition;
 use super::emit::{Alu, Shift, R10, R8, R9, RBX, RCX};
-use super::translate::NZCV;
 use super::translate::Tx;
+use super::translate::NZCV;
 use crate::insn::Insn;
 
 /// Loads Rm shifted by `ty` (LSL, LSR, ASR, ROR) by `amount` into `r`, in the datasize.

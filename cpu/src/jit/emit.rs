@@ -81,7 +81,6 @@ pub enum Alu {
     Or,
     Xor,
     Adc,
-    Sbb,
     Cmp,
     Test,
 }
@@ -110,7 +109,6 @@ macro_rules! alu_rr {
             Alu::Or => dynasm!($ops ; .arch x64 ; or $w($d), $w($s)),
             Alu::Xor => dynasm!($ops ; .arch x64 ; xor $w($d), $w($s)),
             Alu::Adc => dynasm!($ops ; .arch x64 ; adc $w($d), $w($s)),
-            Alu::Sbb => dynasm!($ops ; .arch x64 ; sbb $w($d), $w($s)),
             Alu::Cmp => dynasm!($ops ; .arch x64 ; cmp $w($d), $w($s)),
             Alu::Test => dynasm!($ops ; .arch x64 ; test $w($d), $w($s)),
         }
@@ -126,7 +124,6 @@ macro_rules! alu_ri {
             Alu::Or => dynasm!($ops ; .arch x64 ; or $w($d), $i),
             Alu::Xor => dynasm!($ops ; .arch x64 ; xor $w($d), $i),
             Alu::Adc => dynasm!($ops ; .arch x64 ; adc $w($d), $i),
-            Alu::Sbb => dynasm!($ops ; .arch x64 ; sbb $w($d), $i),
             Alu::Cmp => dynasm!($ops ; .arch x64 ; cmp $w($d), $i),
             Alu::Test => dynasm!($ops ; .arch x64 ; test $w($d), $i),
         }
@@ -171,10 +168,6 @@ impl Emitter {
     /// Bytes emitted so far.
     pub fn len(&self) -> usize {
         self.ops.offset().0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn label(&mut self) -> Label {
@@ -286,15 +279,6 @@ impl Emitter {
         dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b.0) + off], Rq(s.0));
     }
 
-    pub fn store32(&mut self, b: R, off: i32, s: R) {
-        dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b.0) + off], Rd(s.0));
-    }
-
-    /// Stores a sign-extended 32-bit immediate as 64 bits at `[b + off]`.
-    pub fn store64_imm(&mut self, b: R, off: i32, v: i32) {
-        dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b.0) + off], v);
-    }
-
     pub fn store32_imm(&mut self, b: R, off: i32, v: i32) {
         dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b.0) + off], v);
     }
@@ -319,11 +303,6 @@ impl Emitter {
         dynasm!(self.ops ; .arch x64 ; cmp QWORD [Rq(b.0) + off], v);
     }
 
-    /// `test BYTE [b + off], imm`.
-    pub fn test_mem8_imm(&mut self, b: R, off: i32, v: i8) {
-        dynasm!(self.ops ; .arch x64 ; test BYTE [Rq(b.0) + off], v);
-    }
-
     /// `test d8, [b + off]` (byte).
     pub fn test_mem8(&mut self, s: R, b: R, off: i32) {
         dynasm!(self.ops ; .arch x64 ; test BYTE [Rq(b.0) + off], Rb(s.0));
@@ -334,19 +313,9 @@ impl Emitter {
         dynasm!(self.ops ; .arch x64 ; movzx Rd(d.0), BYTE [Rq(b.0) + off]);
     }
 
-    /// `d = b + i` (64-bit address arithmetic).
-    pub fn lea_rr(&mut self, d: R, b: R, i: R) {
-        dynasm!(self.ops ; .arch x64 ; lea Rq(d.0), [Rq(b.0) + Rq(i.0)]);
-    }
-
     /// `d = b + disp`.
     pub fn lea(&mut self, d: R, b: R, disp: i32) {
         dynasm!(self.ops ; .arch x64 ; lea Rq(d.0), [Rq(b.0) + disp]);
-    }
-
-    /// `d = b + i + disp`.
-    pub fn lea_rrd(&mut self, d: R, b: R, i: R, disp: i32) {
-        dynasm!(self.ops ; .arch x64 ; lea Rq(d.0), [Rq(b.0) + Rq(i.0) + disp]);
     }
 
     /// `cmp s, [b + i + disp]` (64-bit).
@@ -436,14 +405,6 @@ impl Emitter {
         }
     }
 
-    pub fn neg(&mut self, wide: bool, d: R) {
-        if wide {
-            dynasm!(self.ops ; .arch x64 ; neg Rq(d.0));
-        } else {
-            dynasm!(self.ops ; .arch x64 ; neg Rd(d.0));
-        }
-    }
-
     /// `d = d * s` (the low half).
     pub fn imul(&mut self, wide: bool, d: R, s: R) {
         if wide {
@@ -467,15 +428,6 @@ impl Emitter {
         match bits {
             8 => dynasm!(self.ops ; .arch x64 ; movzx Rd(d.0), Rb(s.0)),
             _ => dynasm!(self.ops ; .arch x64 ; movzx Rd(d.0), Rw(s.0)),
-        }
-    }
-
-    /// `d = cc ? s : d`.
-    pub fn cmov(&mut self, cc: Cc, d: R, s: R) {
-        match cc {
-            Cc::E => dynasm!(self.ops ; .arch x64 ; cmove Rq(d.0), Rq(s.0)),
-            Cc::Ne => dynasm!(self.ops ; .arch x64 ; cmovne Rq(d.0), Rq(s.0)),
-            _ => unreachable!("cmov on {cc:?} is not used"),
         }
     }
 

@@ -18,7 +18,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 ///
 /// # Safety
 /// `cpu` and `mem` are the dispatcher's exclusive borrows, passed through the trampoline.
-pub unsafe extern "C" fn call_handler(cpu: *mut Cpu, mem: *mut Mem<'static>, exec: usize, insn: u32) -> u32 {
+pub unsafe extern "C" fn call_handler(
+    cpu: *mut Cpu,
+    mem: *mut Mem<'static>,
+    exec: usize,
+    insn: u32,
+) -> u32 {
     // SAFETY: see the function's contract; nothing else touches them while a block runs.
     let (cpu, m) = unsafe { (&mut *cpu, &mut *mem) };
     // SAFETY: generated code passes a `Decoded::exec` it was translated with.

@@ -35,12 +35,12 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+use crate::code_cache::AddrHasher;
 use crate::code_cache::{Block, PAGE_SHIFT};
 use crate::cpu::Cpu;
 use crate::exec::Exit;
 use crate::mem::{Access, Mem};
 use buffer::{CodeBuffer, CODE_BUFFER_SIZE};
-use crate::code_cache::AddrHasher;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -204,7 +204,8 @@ const JMP_EMPTY: JmpEntry = JmpEntry {
 };
 
 fn jmp_index(va: u64, mode: u32) -> usize {
-    ((va >> 2) ^ (va >> (2 + JMP_CACHE_BITS)) ^ (mode as u64) << 7) as usize & ((1 << JMP_CACHE_BITS) - 1)
+    ((va >> 2) ^ (va >> (2 + JMP_CACHE_BITS)) ^ (mode as u64) << 7) as usize
+        & ((1 << JMP_CACHE_BITS) - 1)
 }
 
 /// The translated code of a machine, shared by its vCPUs (it lives in [`crate::CodeCache`]
@@ -307,7 +308,9 @@ impl Cache {
     /// Links slot `s` to the checked entry of the block now at its target, if that block
     /// has the slot's mode (same page is given: slots exist only for same-page targets).
     fn link(&mut self, s: u32) {
-        let Some(slot) = self.slots.get(s as usize) else { return };
+        let Some(slot) = self.slots.get(s as usize) else {
+            return;
+        };
         if slot.linked {
             return;
         }
@@ -330,7 +333,11 @@ impl Cache {
             self.perf_map = std::fs::File::create(path).ok();
         }
         if let Some(f) = self.perf_map.as_mut() {
-            let _ = writeln!(f, "{start:x} {size:x} guest_{va:016x}_el{}", mode & MODE_EL_MASK);
+            let _ = writeln!(
+                f,
+                "{start:x} {size:x} guest_{va:016x}_el{}",
+                mode & MODE_EL_MASK
+            );
         }
     }
 
@@ -356,7 +363,14 @@ impl Cache {
     fn translate(&mut self, va: u64, pa: u64, mode: u32, block: &Block) -> Option<(usize, u32)> {
         let buf = self.buf.as_mut()?;
         let start_slot = self.slots.len() as u32;
-        let out = translate::block(buf.next_addr(), va, mode, block, start_slot, &mut self.stats);
+        let out = translate::block(
+            buf.next_addr(),
+            va,
+            mode,
+            block,
+            start_slot,
+            &mut self.stats,
+        );
         let code = match out {
             Ok(out) => out,
             Err(_) => return None,
@@ -397,8 +411,17 @@ impl Cache {
         if let Some(old) = self.blocks.insert((va, mode), t) {
             self.unlink(&old);
         }
-        self.jmp_cache[jmp_index(va, mode)] = JmpEntry { va, pa, body, mode, len };
-        self.pages.entry(pa >> PAGE_SHIFT).or_default().push((va, mode));
+        self.jmp_cache[jmp_index(va, mode)] = JmpEntry {
+            va,
+            pa,
+            body,
+            mode,
+            len,
+        };
+        self.pages
+            .entry(pa >> PAGE_SHIFT)
+            .or_default()
+            .push((va, mode));
         Some((body, len))
     }
 }
@@ -486,7 +509,13 @@ impl Cpu {
     }
 
     /// Decodes (through the shared decoded cache) and translates the block at the PC.
-    fn jit_translate(&mut self, m: &mut Mem<'_>, pc: u64, pa: u64, mode: u32) -> Option<(usize, u32)> {
+    fn jit_translate(
+        &mut self,
+        m: &mut Mem<'_>,
+        pc: u64,
+        pa: u64,
+        mode: u32,
+    ) -> Option<(usize, u32)> {
         m.ram.offset(pa, 4)?;
         if !m.code.jit.available() {
             return None;
@@ -505,7 +534,9 @@ impl Cpu {
     /// Links the chain slot a block left through to the block now at its target, after
     /// translating that one if needed (the dispatcher is about to run it anyway).
     fn jit_link(&mut self, m: &mut Mem<'_>, slot: u32) {
-        let Some(s) = m.code.jit.slots.get(slot as usize) else { return };
+        let Some(s) = m.code.jit.slots.get(slot as usize) else {
+            return;
+        };
         if s.linked || s.target != self.s.pc || s.mode != mode(self) {
             return;
         }

@@ -77,7 +77,12 @@ impl fmt::Display for Stats {
 
 /// The 20 largest counts, by row name.
 fn top_rows(f: &mut fmt::Formatter<'_>, counts: &[u64]) -> fmt::Result {
-    let mut rows: Vec<(usize, u64)> = counts.iter().copied().enumerate().filter(|r| r.1 != 0).collect();
+    let mut rows: Vec<(usize, u64)> = counts
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|r| r.1 != 0)
+        .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.1));
     for (row, n) in rows.iter().take(20) {
         let name = A64.get(*row).map_or("unallocated", |e| e.name);

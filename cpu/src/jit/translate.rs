@@ -60,7 +60,10 @@ const NATIVE: &[(&str, TranslateFn)] = &[
     ("logical (shifted register)", super::dp_reg::logical_shifted),
     ("ADD/SUB (shifted register)", super::dp_reg::add_sub_shifted),
     ("conditional select", super::dp_reg::cond_select),
-    ("ADD/SUB (extended register)", super::dp_reg::add_sub_extended),
+    (
+        "ADD/SUB (extended register)",
+        super::dp_reg::add_sub_extended,
+    ),
     ("ADC/SBC", super::dp_reg::adc_sbc),
     ("CCMN/CCMP (register)", super::dp_reg::cond_compare),
     ("CCMN/CCMP (immediate)", super::dp_reg::cond_compare),
@@ -74,9 +77,15 @@ const NATIVE: &[(&str, TranslateFn)] = &[
     ("BLR", super::branch::blr),
     ("RET", super::branch::ret),
     ("hints", super::branch::hint),
-    ("load/store register (unsigned immediate)", super::load_store::unsigned_offset),
+    (
+        "load/store register (unsigned immediate)",
+        super::load_store::unsigned_offset,
+    ),
     ("load/store register (immediate)", super::load_store::imm9),
-    ("load/store register (register offset)", super::load_store::register_offset),
+    (
+        "load/store register (register offset)",
+        super::load_store::register_offset,
+    ),
     ("load/store pair", super::load_store::pair),
 ];
 
@@ -233,7 +242,8 @@ impl<'a> Tx<'a> {
         self.e.mov(RSI, R12);
         self.e.mov_imm(RDX, d.exec as usize as u64);
         self.e.mov_imm(RCX, d.insn.0 as u64);
-        self.e.call(super::helpers::call_handler as *const () as usize);
+        self.e
+            .call(super::helpers::call_handler as *const () as usize);
     }
 
     /// A label for the slow path of the current native instruction, which runs it through

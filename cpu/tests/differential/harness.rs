@@ -7,9 +7,9 @@ use super::case::{flags, Case, State};
 use super::disasm::disassemble;
 use super::known::KNOWN;
 use super::ours::{El, Ours};
-use armvirt_cpu::testing::Executor;
 use super::reference::{self, RefError};
 use armvirt_cpu::exec::describe;
+use armvirt_cpu::testing::Executor;
 
 /// How many failing cases a report prints in full.
 const REPORT_LIMIT: usize = 12;
@@ -83,7 +83,9 @@ pub fn check(group: &str, cases: &[Case]) {
                 &[El::El0, El::El1]
             };
             // Both engines: the JIT must match the reference as the interpreter does.
-            let runs = els.iter().flat_map(|&el| ENGINES.iter().map(move |&x| (el, x)));
+            let runs = els
+                .iter()
+                .flat_map(|&el| ENGINES.iter().map(move |&x| (el, x)));
             for (el, engine) in runs {
                 match ours.run(case, addr, el, engine) {
                     Ok(got) if got == *want => continue,

@@ -154,7 +154,12 @@ fn ours_reports_a_difference() {
     };
     for el in [El::El0, El::El1] {
         let got = Ours::new()
-            .run(&empty, addr, el, armvirt_cpu::testing::Executor::Interpreter)
+            .run(
+                &empty,
+                addr,
+                el,
+                armvirt_cpu::testing::Executor::Interpreter,
+            )
             .expect("the empty case runs");
         assert_eq!(
             got.diff(want),
