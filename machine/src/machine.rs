@@ -19,7 +19,6 @@ use crate::memmap::spi;
 use crate::memmap::{self, Region, RAM_BASE};
 use crate::monitor::Monitor;
 use crate::net::Networks;
-use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use crate::run::{RunEnd, Stop};
 use crate::semihosting::{self, Semihost};
