@@ -1,6 +1,7 @@
-//! Interpreter speed on integer loops: millions of guest instructions per second.
+//! Engine speed on integer loops: millions of guest instructions per second.
 //!
-//! Bare-metal guests (assembled here with dynasm) run on the reference interpreter:
+//! Bare-metal guests (assembled here with dynasm) run on the reference interpreter and on
+//! the JIT:
 //! a mixed loop of integer arithmetic, logical ops, a load and a store per iteration,
 //! and a store-heavy loop (half its instructions are stores, as in memset or a stack
 //! spill), which measures the cost every RAM store pays to keep decoded code coherent.
@@ -53,9 +54,15 @@ fn main() {
     run("stores", &stores, 9);
 }
 
-/// Runs `code` to its end marker and prints the rate.
+/// Runs `code` to its end marker on each engine and prints the rates.
 fn run(name: &str, code: &[u8], per_iteration: u64) {
-    let mut t = TestCpu::new(Executor::Interpreter);
+    for on in [Executor::Interpreter, Executor::Jit] {
+        run_on(on, name, code, per_iteration);
+    }
+}
+
+fn run_on(on: Executor, name: &str, code: &[u8], per_iteration: u64) {
+    let mut t = TestCpu::new(on);
     t.load(code);
     let start = Instant::now();
     t.run_limit(u64::MAX / 2);
@@ -66,7 +73,7 @@ fn run(name: &str, code: &[u8], per_iteration: u64) {
         "the {name} loop did not run: {retired}"
     );
     println!(
-        "interpreter, {name}: {} instructions in {:.3} s = {:.1} MIPS",
+        "{on:?}, {name}: {} instructions in {:.3} s = {:.1} MIPS",
         retired,
         secs,
         retired as f64 / secs / 1e6

@@ -118,9 +118,15 @@ fn virtio_rng_feeds_dev_hwrng() {
 fn virtconsole_output_reaches_stdio() {
     let out = armvirt(
         "virtio-console",
+        // The serial port and the console share stdio, as QEMU requires (-nographic's
+        // monitor would be a third user of it: none here).
         &[
+            "-monitor",
+            "none",
             "-chardev",
-            "stdio,id=con0",
+            "stdio,id=con0,mux=on",
+            "-serial",
+            "chardev:con0",
             "-device",
             "virtio-serial-device",
             "-device",

@@ -1,0 +1,126 @@
+//! The engines side by side with qemu-system-aarch64 in one run: Debian's cloud kernel
+//! booted to /init and powered off (`quiet`), and the same boot running the initramfs's
+//! busybox self-test (awk arithmetic, md5/sha hashes, gzip, shell loops, fork/exec), on
+//! armvirt's JIT, its interpreter, QEMU's TCG and QEMU's TCG with `-icount shift=0` (its
+//! deterministic mode: one instruction, one nanosecond, as armvirt's clock).
+//!
+//! `cargo bench --bench engines` (after fixtures/install.sh). Prints the median wall time
+//! of RUNS runs of each, and each one's ratio to QEMU's; asserts nothing about speed.
+
+#[path = "../tests/fixture_cache/mod.rs"]
+mod fixture_cache;
+use fixture_cache::cache_dir;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const RUNS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Wall seconds of one run; the console must show `want`.
+fn time(mut cmd: Command, want: &str) -> f64 {
+    let start = Instant::now();
+    let out = cmd.stdin(Stdio::null()).output().expect("run");
+    let secs = start.elapsed().as_secs_f64();
+    let console = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        console.contains(want),
+        "{cmd:?}: no {want:?} in the console:\n{console}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    secs
+}
+
+fn main() {
+    let kernel = cache_dir().join("debian-cloud/Image");
+    let initrd = cache_dir().join("initramfs/initramfs.cpio.gz");
+    assert!(
+        kernel.exists() && initrd.exists(),
+        "run fixtures/install.sh first"
+    );
+    let work = [
+        (
+            "boot to /init, power-off",
+            "console=ttyAMA0 quiet armvirt.script=none",
+            "armvirt-init: poweroff",
+        ),
+        (
+            "boot + busybox self-test",
+            "console=ttyAMA0 quiet armvirt.script=userspace-selftest",
+            "armvirt-init: end userspace-selftest status=0",
+        ),
+    ];
+    for (name, append, want) in work {
+        let common = |cmd: &mut Command| {
+            cmd.args([
+                "-M",
+                "virt",
+                "-cpu",
+                "cortex-a72",
+                "-m",
+                "1G",
+                "-nographic",
+                "-no-reboot",
+            ])
+            .arg("-kernel")
+            .arg(&kernel)
+            .arg("-initrd")
+            .arg(&initrd)
+            .args(["-append", append]);
+        };
+        let runs: [(&str, Box<dyn Fn() -> Command>); 4] = [
+            (
+                "armvirt jit",
+                Box::new(|| {
+                    let mut c = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+                    common(&mut c);
+                    c.args(["--engine", "jit"]);
+                    c
+                }),
+            ),
+            (
+                "armvirt interp",
+                Box::new(|| {
+                    let mut c = Command::new(env!("CARGO_BIN_EXE_armvirt"));
+                    common(&mut c);
+                    c.args(["--engine", "interp"]);
+                    c
+                }),
+            ),
+            (
+                "qemu tcg",
+                Box::new(|| {
+                    let mut c = Command::new("qemu-system-aarch64");
+                    common(&mut c);
+                    c
+                }),
+            ),
+            (
+                "qemu tcg -icount shift=0",
+                Box::new(|| {
+                    let mut c = Command::new("qemu-system-aarch64");
+                    common(&mut c);
+                    c.args(["-icount", "shift=0"]);
+                    c
+                }),
+            ),
+        ];
+        let times: Vec<(&str, f64)> = runs
+            .iter()
+            .map(|(who, cmd)| (*who, median((0..RUNS).map(|_| time(cmd(), want)).collect())))
+            .collect();
+        let qemu = times[2].1;
+        let icount = times[3].1;
+        println!("{name} (median of {RUNS}):");
+        for (who, t) in &times {
+            println!(
+                "  {who:<26} {t:>7.2} s   {:>5.2}x qemu tcg   {:>5.2}x qemu -icount",
+                t / qemu,
+                t / icount
+            );
+        }
+    }
+}
