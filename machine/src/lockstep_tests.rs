@@ -10,12 +10,10 @@ use crate::machine::Machine;
 use crate::options::Engine;
 use crate::rtc::RtcBase;
 use crate::run::Round;
+use crate::test_rig::{fixture, Buf};
 use armvirt_cpu::Cpu;
 use std::cell::RefCell;
-use std::io::Write;
-use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A vCPU state after a block, as compared.
@@ -69,20 +67,7 @@ fn state_hash(c: &Cpu) -> u64 {
 
 type Trace = Rc<RefCell<Vec<BlockState>>>;
 
-#[derive(Clone, Default)]
-struct Console(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Console {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn machine(config: &Config, engine: Engine) -> (Machine, Trace, Console) {
+fn machine(config: &Config, engine: Engine) -> (Machine, Trace, Buf) {
     let mut c = config.clone();
     c.options.engine = engine;
     let mut m = Machine::new(c).expect("the fixture machine builds");
@@ -96,7 +81,7 @@ fn machine(config: &Config, engine: Engine) -> (Machine, Trace, Console) {
             hash: state_hash(cpu),
         })
     }));
-    let console = Console::default();
+    let console = Buf::default();
     m.uart.lock().set_output(Box::new(console.clone()));
     (m, trace, console)
 }
@@ -150,22 +135,6 @@ fn lockstep(config: &Config, instructions: u64) -> String {
         retired(&a)
     );
     String::from_utf8_lossy(&oa).into_owned()
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("ARMVIRT_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/armvirt"))
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = cache().join(rel);
-    assert!(
-        p.exists(),
-        "fixture {} is missing: run fixtures/install.sh",
-        p.display()
-    );
-    p
 }
 
 fn config(kernel: &str, cpus: u32, cmdline: &str) -> Config {

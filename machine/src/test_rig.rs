@@ -42,3 +42,39 @@ pub(crate) fn machine_with_config(
     let body = m.boot().entry + HEADER;
     (m, body, dir)
 }
+
+/// A fixture built by fixtures/install.sh in the cache (`$ARMVIRT_CACHE`, default
+/// `~/.cache/armvirt`); a missing one fails the test, naming it.
+pub(crate) fn fixture(rel: &str) -> PathBuf {
+    let cache = match std::env::var_os("ARMVIRT_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/armvirt"),
+    };
+    let p = cache.join(rel);
+    assert!(
+        p.exists(),
+        "{} is missing: run fixtures/install.sh",
+        p.display()
+    );
+    p
+}
+
+/// A console (or any byte sink) a test reads back: clones share the bytes.
+#[derive(Clone, Default)]
+pub(crate) struct Buf(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buf {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}

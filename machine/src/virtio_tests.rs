@@ -11,46 +11,10 @@ use crate::run::RunEnd;
 use crate::Machine;
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::virtio::console::Console;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
-fn cache() -> PathBuf {
-    match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/armvirt"),
-    }
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    let p = cache().join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run fixtures/install.sh",
-        p.display()
-    );
-    p
-}
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+use crate::test_rig::{fixture, Buf};
 
 /// A scratch directory removed at drop.
 struct Scratch(PathBuf);

@@ -14,43 +14,10 @@ use crate::Machine;
 use armvirt_devices::pl011::Pl011;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn fixture(rel: &str) -> PathBuf {
-    let cache = match std::env::var_os("ARMVIRT_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/armvirt"),
-    };
-    let p = cache.join(rel);
-    assert!(
-        p.exists(),
-        "{} is missing: run fixtures/install.sh",
-        p.display()
-    );
-    p
-}
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+use crate::test_rig::{fixture, Buf};
 
 /// The guest's network bring-up: the virtio modules, eth0, a DHCP lease.
 const NET_UP: &str = "armvirt-virtio-modules
