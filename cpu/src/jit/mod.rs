@@ -220,7 +220,7 @@ pub struct Cache {
     slots: Vec<Slot>,
     pub stats: stats::Stats,
     /// `/tmp/perf-PID.map` under `-d jit`, so `perf report` names guest blocks.
-    perf_map: Option<std::fs::File>,
+    perf_map: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl Default for Cache {
@@ -330,7 +330,9 @@ impl Cache {
         use std::io::Write;
         if self.perf_map.is_none() {
             let path = format!("/tmp/perf-{}.map", std::process::id());
-            self.perf_map = std::fs::File::create(path).ok();
+            self.perf_map = std::fs::File::create(path)
+                .ok()
+                .map(std::io::BufWriter::new);
         }
         if let Some(f) = self.perf_map.as_mut() {
             let _ = writeln!(
@@ -361,6 +363,7 @@ impl Cache {
 
     /// Translates `block` (decoded at `va`, physical `pa`) for `mode`.
     fn translate(&mut self, va: u64, pa: u64, mode: u32, block: &Block) -> Option<(usize, u32)> {
+        let started = std::time::Instant::now();
         let buf = self.buf.as_mut()?;
         let start_slot = self.slots.len() as u32;
         let out = translate::block(
@@ -382,6 +385,7 @@ impl Cache {
         }
         let off = buf.push(&code.bytes);
         let base = buf.addr(off);
+        self.stats.translate_ns += started.elapsed().as_nanos() as u64;
         self.stats.blocks += 1;
         self.stats.guest_insns += block.len() as u64;
         self.stats.code_bytes += code.bytes.len() as u64;

@@ -17,6 +17,8 @@ pub struct Stats {
     pub helper_rows: Vec<u64>,
     pub links: u64,
     pub flushes: u64,
+    /// Host time spent translating (decoding excluded).
+    pub translate_ns: u64,
     /// Handler calls executed, by row (counted by generated code under `-d jit` only).
     pub executed_rows: Box<[u64]>,
 }
@@ -59,6 +61,12 @@ impl fmt::Display for Stats {
             per(self.code_bytes, self.guest_insns),
             self.links,
             self.flushes.saturating_sub(1)
+        )?;
+        writeln!(
+            f,
+            "jit: {:.1} ms translating, {:.0} ns per guest instruction",
+            self.translate_ns as f64 / 1e6,
+            per(self.translate_ns, self.guest_insns)
         )?;
         writeln!(
             f,
