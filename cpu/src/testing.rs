@@ -78,6 +78,8 @@ impl TestCpu {
         a.stream_seen = b.stream_seen;
         a.breakpoints = b.breakpoints.clone();
         a.watchpoints = b.watchpoints.clone();
+        a.semihosting = b.semihosting;
+        a.ids = b.ids;
         a.lines.set_irq(b.lines.irq());
         a.lines.set_fiq(b.lines.fiq());
         a.lines.set_serror(b.lines.serror());
