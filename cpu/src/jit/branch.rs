@@ -188,10 +188,59 @@ fn branch_reg(tx: &mut Tx, i: Insn, link: bool) -> bool {
     }
     tx.sync_icount();
     tx.e.store64(super::emit::RBX, super::translate::PC, R8);
-    tx.e.mov_imm(RAX, 0);
-    tx.e.ret();
+    jump_to_cached_block(tx);
     tx.end = End::Exits;
     true
+}
+
+/// Goes on at the PC in `r8` without the dispatcher when it has been there before: the
+/// fetch set of the fast TLB gives the page's PA as the dispatcher's fetch would, and the
+/// jump cache the block translated from it for this mode, entered at its checked entry
+/// (which tests the budget and interrupts). Anything else returns to the dispatcher.
+fn jump_to_cached_block(tx: &mut Tx) {
+    use super::emit::{R13, R14, R9, RDI};
+    use super::{
+        JMP_CACHE, JMP_CHECKED, JMP_ENTRY_SHIFT, JMP_INDEX_MASK, JMP_MODE, JMP_PA, JMP_VA,
+    };
+    use crate::mmu::tlb::{FastTlb, FAST_TLB_ENTRIES};
+    let dispatcher = tx.e.label();
+    let e = &mut tx.e;
+    // A misaligned PC faults at the fetch: the dispatcher raises that.
+    e.alu_imm(Alu::Test, false, R8, 3);
+    e.jcc(Cc::Ne, dispatcher);
+    let set = FastTlb::fetch_set_offset((tx.mode & super::MODE_EL_MASK) as u8) as i32;
+    e.mov(RDI, R8);
+    e.shift_imm(Shift::Shr, true, RDI, 12);
+    e.alu_imm(Alu::And, false, RDI, FAST_TLB_ENTRIES as i32 - 1);
+    e.shift_imm(Shift::Shl, false, RDI, 4);
+    e.mov(RAX, R8);
+    e.alu_imm(Alu::And, true, RAX, -4096);
+    e.cmp_mem64_rrd(RAX, R14, RDI, set);
+    e.jcc(Cc::Ne, dispatcher);
+    e.load64_rrd(R9, R14, RDI, set + 8);
+    // The jump cache's index of (PC, mode), as `jmp_index` computes it.
+    e.mov(RAX, R8);
+    e.shift_imm(Shift::Shr, true, RAX, 2);
+    e.mov(RCX, R8);
+    e.shift_imm(Shift::Shr, true, RCX, 2 + super::JMP_CACHE_BITS as u8);
+    e.alu(Alu::Xor, true, RAX, RCX);
+    e.alu_imm(Alu::Xor, true, RAX, (tx.mode << 7) as i32);
+    e.alu_imm(Alu::And, false, RAX, JMP_INDEX_MASK as i32);
+    e.shift_imm(Shift::Shl, false, RAX, JMP_ENTRY_SHIFT as u8);
+    e.load64(RCX, R13, JMP_CACHE);
+    e.alu(Alu::Add, true, RAX, RCX);
+    e.cmp_mem64(R8, RAX, JMP_VA);
+    e.jcc(Cc::Ne, dispatcher);
+    e.cmp_mem32_imm(RAX, JMP_MODE, tx.mode as i32);
+    e.jcc(Cc::Ne, dispatcher);
+    e.load64(RCX, RAX, JMP_PA);
+    e.alu_imm(Alu::And, true, RCX, -4096);
+    e.alu(Alu::Cmp, true, RCX, R9);
+    e.jcc(Cc::Ne, dispatcher);
+    e.jmp_mem(RAX, JMP_CHECKED);
+    e.bind(dispatcher);
+    e.mov_imm(RAX, 0);
+    e.ret();
 }
 
 pub fn br(tx: &mut Tx, i: Insn) -> bool {

@@ -225,6 +225,16 @@ impl Emitter {
         );
     }
 
+    /// `jmp QWORD [b + off]`.
+    pub fn jmp_mem(&mut self, b: R, off: i32) {
+        dynasm!(self.ops ; .arch x64 ; jmp QWORD [Rq(b.0) + off]);
+    }
+
+    /// `cmp DWORD [b + off], imm`.
+    pub fn cmp_mem32_imm(&mut self, b: R, off: i32, v: i32) {
+        dynasm!(self.ops ; .arch x64 ; cmp DWORD [Rq(b.0) + off], v);
+    }
+
     pub fn call_reg(&mut self, r: R) {
         dynasm!(self.ops ; .arch x64 ; call Rq(r.0));
     }

@@ -95,6 +95,8 @@ pub struct JitCtx {
     pub _pad: u32,
     /// Where a slow path keeps a value across its helper call.
     pub spill: u64,
+    /// The dispatcher's jump cache, which register branches look into.
+    pub jmp_cache: *const u8,
     /// NZCV for each x86 OF:AH (after `lahf; seto al`), for an addition or logical
     /// operation ([0]) and a subtraction ([1], whose A64 carry is NOT borrow).
     pub nzcv_table: [[u32; 512]; 2],
@@ -124,6 +126,9 @@ pub const NZCV_TABLE: i32 = std::mem::offset_of!(JitCtx, nzcv_table) as i32;
 
 const NO_LINK: u32 = u32::MAX;
 
+/// Offset of [`JitCtx::jmp_cache`].
+pub const JMP_CACHE: i32 = std::mem::offset_of!(JitCtx, jmp_cache) as i32;
+
 /// Offset of [`JitCtx::spill`].
 pub const SPILL: i32 = std::mem::offset_of!(JitCtx, spill) as i32;
 
@@ -138,6 +143,7 @@ impl Default for JitCtx {
             link_request: NO_LINK,
             _pad: 0,
             spill: 0,
+            jmp_cache: std::ptr::null(),
             nzcv_table: nzcv_table(),
         }
     }
@@ -184,26 +190,38 @@ type Key = (u64, u32);
 
 /// The dispatcher's first look: a direct-mapped cache of recent lookups (QEMU's
 /// `tb_jmp_cache`), in front of the block map.
-const JMP_CACHE_BITS: u32 = 12;
+pub(crate) const JMP_CACHE_BITS: u32 = 12;
 
+/// `repr(C)`, 64 bytes: register branches look entries up in generated code
+/// (`branch.rs`), with the offsets below.
+#[repr(C, align(64))]
 #[derive(Clone, Copy)]
-struct JmpEntry {
+pub(crate) struct JmpEntry {
     va: u64,
     pa: u64,
     body: usize,
+    checked: usize,
     mode: u32,
     len: u32,
 }
+
+pub(crate) const JMP_ENTRY_SHIFT: u32 = 6;
+pub(crate) const JMP_VA: i32 = std::mem::offset_of!(JmpEntry, va) as i32;
+pub(crate) const JMP_PA: i32 = std::mem::offset_of!(JmpEntry, pa) as i32;
+pub(crate) const JMP_CHECKED: i32 = std::mem::offset_of!(JmpEntry, checked) as i32;
+pub(crate) const JMP_MODE: i32 = std::mem::offset_of!(JmpEntry, mode) as i32;
+pub(crate) const JMP_INDEX_MASK: u64 = (1 << JMP_CACHE_BITS) - 1;
 
 const JMP_EMPTY: JmpEntry = JmpEntry {
     va: 0,
     pa: 0,
     body: 0,
+    checked: 0,
     mode: u32::MAX,
     len: 0,
 };
 
-fn jmp_index(va: u64, mode: u32) -> usize {
+pub(crate) fn jmp_index(va: u64, mode: u32) -> usize {
     ((va >> 2) ^ (va >> (2 + JMP_CACHE_BITS)) ^ (mode as u64) << 7) as usize
         & ((1 << JMP_CACHE_BITS) - 1)
 }
@@ -355,6 +373,7 @@ impl Cache {
             va,
             pa,
             body: t.body,
+            checked: t.checked,
             mode,
             len: t.len,
         };
@@ -415,10 +434,12 @@ impl Cache {
         if let Some(old) = self.blocks.insert((va, mode), t) {
             self.unlink(&old);
         }
+        let checked = base + code.checked;
         self.jmp_cache[jmp_index(va, mode)] = JmpEntry {
             va,
             pa,
             body,
+            checked,
             mode,
             len,
         };
@@ -446,6 +467,7 @@ impl Cpu {
         self.jit.ctx.lines = self.lines.as_ptr();
         self.jit.ctx.fast_tlb = &mut *self.tlb.fast as *mut _ as *mut u8;
         self.jit.ctx.monitors_armed = m.monitors.armed_ptr();
+        self.jit.ctx.jmp_cache = m.code.jit.jmp_cache.as_ptr() as *const u8;
         while self.icount < end {
             if self.lines.any() {
                 self.take_pending_interrupt();
@@ -460,6 +482,7 @@ impl Cpu {
                 }
             };
             let mode = mode(self);
+            self.tlb.fast.fill_fetch(self.s.el, pc, pa & !0xfff);
             let entry = match m.code.jit.lookup(pc, mode, pa) {
                 Some(e) => Some(e),
                 None => self.jit_translate(m, pc, pa, mode),

@@ -148,8 +148,9 @@ const FAST_EMPTY: FastEntry = FastEntry {
 /// sets never hold pages with translated code, so stores to code take the slow path.
 #[repr(C)]
 pub struct FastTlb {
-    /// Set `el * 2 + write`.
-    pub sets: [[FastEntry; FAST_TLB_ENTRIES]; 4],
+    /// Sets `el * 2 + write` for data; `4 + el` for instruction fetches, whose entries
+    /// hold the page's PA in `addend` (register branches check a block's page with it).
+    pub sets: [[FastEntry; FAST_TLB_ENTRIES]; 6],
     used: bool,
 }
 
@@ -157,6 +158,21 @@ impl FastTlb {
     /// Byte offset of set (`el`, `write`) from the start of the structure.
     pub const fn set_offset(el: u8, write: bool) -> usize {
         (el as usize * 2 + write as usize) * FAST_TLB_ENTRIES * std::mem::size_of::<FastEntry>()
+    }
+
+    /// Byte offset of the fetch set of `el`.
+    pub const fn fetch_set_offset(el: u8) -> usize {
+        (4 + el as usize) * FAST_TLB_ENTRIES * std::mem::size_of::<FastEntry>()
+    }
+
+    /// Caches that instructions at `va` may be fetched at `el` from physical page `pa_page`.
+    pub fn fill_fetch(&mut self, el: u8, va: u64, pa_page: u64) {
+        let i = (va >> TLB_PAGE_SHIFT) as usize & (FAST_TLB_ENTRIES - 1);
+        self.sets[4 + el as usize][i] = FastEntry {
+            tag: va & !PAGE_MASK,
+            addend: pa_page,
+        };
+        self.used = true;
     }
 
     /// Caches `va`'s page as `host_page` (the host address of its first byte).
@@ -220,7 +236,7 @@ impl Tlb {
             used: false,
             seen: 0,
             fast: Box::new(FastTlb {
-                sets: [[FAST_EMPTY; FAST_TLB_ENTRIES]; 4],
+                sets: [[FAST_EMPTY; FAST_TLB_ENTRIES]; 6],
                 used: false,
             }),
         }
