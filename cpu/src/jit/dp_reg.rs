@@ -205,3 +205,30 @@ pub fn dp_2src(tx: &mut Tx, i: Insn) -> bool {
     tx.set_x(i.rd(), R8, sf);
     true
 }
+
+/// REV16 runs through the interpreter, as do RBIT and CLS; REV32, REV and CLZ are
+/// compiled.
+pub fn dp_1src(tx: &mut Tx, i: Insn) -> bool {
+    if i.bit(29) || i.bits(20, 16) != 0 {
+        return false;
+    }
+    let sf = i.sf();
+    let op = i.bits(15, 10);
+    match (op, sf) {
+        // REV (32-bit), REV32 (each word of X), REV (64-bit).
+        (2, false) | (2, true) | (3, true) | (4, _) => {}
+        _ => return false,
+    }
+    tx.get_x(R8, i.rn());
+    match (op, sf) {
+        (2, false) => tx.e.bswap(false, R8),
+        (2, true) => {
+            tx.e.bswap(true, R8);
+            tx.e.shift_imm(Shift::Ror, true, R8, 32);
+        }
+        (3, true) => tx.e.bswap(true, R8),
+        _ => tx.e.count_leading_zeros(sf, R8, R9),
+    }
+    tx.set_x(i.rd(), R8, sf);
+    true
+}

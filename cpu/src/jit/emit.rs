@@ -441,6 +441,37 @@ impl Emitter {
         }
     }
 
+    /// `bswap d` (64 or 32 bits).
+    pub fn bswap(&mut self, wide: bool, d: R) {
+        if wide {
+            dynasm!(self.ops ; .arch x64 ; bswap Rq(d.0));
+        } else {
+            dynasm!(self.ops ; .arch x64 ; bswap Rd(d.0));
+        }
+    }
+
+    /// `d = 63 - (index of the highest set bit of d)` for `d != 0`, else 64 (the
+    /// 32-bit form: 31 - index, else 32): CLZ, with `t` clobbered.
+    pub fn count_leading_zeros(&mut self, wide: bool, d: R, t: R) {
+        if wide {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov Rd(t.0), 127          // 127 ^ 63 = 64
+                ; bsr Rq(d.0), Rq(d.0)      // ZF: the source was 0
+                ; cmovz Rq(d.0), Rq(t.0)
+                ; xor Rd(d.0), 63
+            );
+        } else {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov Rd(t.0), 63           // 63 ^ 31 = 32
+                ; bsr Rd(d.0), Rd(d.0)
+                ; cmovz Rd(d.0), Rd(t.0)
+                ; xor Rd(d.0), 31
+            );
+        }
+    }
+
     /// `bt DWORD [b + off], n`: CF = bit `n` of the word.
     pub fn bt_mem32(&mut self, b: R, off: i32, n: u8) {
         dynasm!(self.ops ; .arch x64 ; bt DWORD [Rq(b.0) + off], n as i8);

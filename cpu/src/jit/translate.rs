@@ -68,6 +68,7 @@ const NATIVE: &[(&str, TranslateFn)] = &[
     ("CCMN/CCMP (register)", super::dp_reg::cond_compare),
     ("CCMN/CCMP (immediate)", super::dp_reg::cond_compare),
     ("data processing (2 source)", super::dp_reg::dp_2src),
+    ("data processing (1 source)", super::dp_reg::dp_1src),
     ("data processing (3 source)", super::dp_reg::dp_3src),
     ("B/BL", super::branch::b_imm),
     ("CBZ/CBNZ", super::branch::cbz),
