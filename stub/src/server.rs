@@ -32,6 +32,9 @@ pub enum Served {
     Quit,
 }
 
+/// How long the monitor is waited for between looks for a gdb connection at `-S`.
+const MONITOR_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Runs `machine` serving gdb on `listener` until the guest's run ends or gdb kills it.
 /// With `start_halted`, nothing runs until a gdb connects and lets the guest go.
 pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> Served {
@@ -40,14 +43,20 @@ pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> S
     let mut settings = Settings::default();
     let mut waiting_for_gdb = start_halted;
     loop {
-        match listener.accept(waiting_for_gdb) {
+        // A monitor is served while gdb is awaited, as QEMU serves it at -S.
+        let block = waiting_for_gdb && !machine.has_monitor();
+        match listener.accept(block) {
             Some(conn) => {
                 waiting_for_gdb = false;
                 if let Some(served) = session(machine, &mut input, &mut settings, conn) {
                     return served;
                 }
             }
-            None if waiting_for_gdb => {}
+            None if waiting_for_gdb => {
+                if let Some(end) = machine.serve_monitor_while_halted(&mut input, MONITOR_WAIT) {
+                    return Served::Run(Ok(end));
+                }
+            }
             None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
                 DebugRun::Slice => {}
                 // No gdb is attached, so no breakpoint or watchpoint can be set.

@@ -212,6 +212,25 @@ fn serve_client(
 }
 
 impl Machine {
+    /// Whether the machine has an HMP monitor (`-monitor`).
+    pub fn has_monitor(&self) -> bool {
+        self.monitor.is_some()
+    }
+
+    /// While nothing runs because a debugger is awaited (`-S -gdb`): runs the monitor's
+    /// commands, waiting up to `wait` for one, as paused (prelaunch). `Some` when one ends
+    /// the run (`quit`). (The guest starts when gdb lets it go, even after `cont`.)
+    pub fn serve_monitor_while_halted(
+        &mut self,
+        input: &mut ConsoleInput,
+        wait: Duration,
+    ) -> Option<RunEnd> {
+        let was = std::mem::replace(&mut self.paused, true);
+        let end = self.poll_monitor(input, wait);
+        self.paused = was;
+        end
+    }
+
     /// Runs the monitor's waiting commands; `Some` when one ends the run (`quit`). While
     /// the machine is stopped, also waits up to `wait` for a command.
     pub(crate) fn poll_monitor(
