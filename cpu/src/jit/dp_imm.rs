@@ -28,12 +28,7 @@ pub fn add_sub_imm(tx: &mut Tx, i: Insn) -> bool {
     let imm = (i.imm12() << if i.bit(22) { 12 } else { 0 }) as i32;
     tx.get_xsp(R8, i.rn());
     tx.e.alu_imm(if sub { Alu::Sub } else { Alu::Add }, sf, R8, imm);
-    if set_flags {
-        tx.set_nzcv_from_flags(sub);
-        tx.set_x(i.rd(), R8, sf);
-    } else {
-        tx.set_xsp(i.rd(), R8, sf);
-    }
+    tx.write_add_sub(i.rd(), R8, sf, sub, set_flags, true);
     true
 }
 

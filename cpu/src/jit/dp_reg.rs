@@ -56,10 +56,7 @@ pub fn add_sub_shifted(tx: &mut Tx, i: Insn) -> bool {
     tx.get_x(R8, i.rn());
     let sub = i.bit(30);
     tx.e.alu(if sub { Alu::Sub } else { Alu::Add }, sf, R8, R9);
-    if i.bit(29) {
-        tx.set_nzcv_from_flags(sub);
-    }
-    tx.set_x(i.rd(), R8, sf);
+    tx.write_add_sub(i.rd(), R8, sf, sub, i.bit(29), false);
     true
 }
 
@@ -94,6 +91,11 @@ pub fn dp_3src(tx: &mut Tx, i: Insn) -> bool {
     tx.get_x(R8, i.rn());
     tx.get_x(R9, i.rm());
     tx.e.imul(sf, R8, R9);
+    if i.ra() == 31 && !i.bit(15) {
+        // MUL: nothing to accumulate.
+        tx.set_x(i.rd(), R8, sf);
+        return true;
+    }
     tx.get_x(R10, i.ra());
     if i.bit(15) {
         tx.e.alu(Alu::Sub, sf, R10, R8);
@@ -128,12 +130,7 @@ pub fn add_sub_extended(tx: &mut Tx, i: Insn) -> bool {
     tx.get_xsp(R8, i.rn());
     let sub = i.bit(30);
     tx.e.alu(if sub { Alu::Sub } else { Alu::Add }, sf, R8, R9);
-    if i.bit(29) {
-        tx.set_nzcv_from_flags(sub);
-        tx.set_x(i.rd(), R8, sf);
-    } else {
-        tx.set_xsp(i.rd(), R8, sf);
-    }
+    tx.write_add_sub(i.rd(), R8, sf, sub, i.bit(29), true);
     true
 }
 

@@ -221,6 +221,28 @@ impl<'a> Tx<'a> {
         self.flags = Some(if sub { HostFlags::Sub } else { HostFlags::Add });
     }
 
+    /// The end of an ADD/SUB whose x86 `add`/`sub` left its result in `r`: NZCV when
+    /// `set_flags`, then Rd — register 31 is SP when `rd_sp` and no flags are set (the
+    /// immediate and extended forms), else XZR.
+    pub fn write_add_sub(
+        &mut self,
+        rd: u32,
+        r: R,
+        sf: bool,
+        sub: bool,
+        set_flags: bool,
+        rd_sp: bool,
+    ) {
+        if set_flags {
+            self.set_nzcv_from_flags(sub);
+        }
+        if rd_sp && !set_flags {
+            self.set_xsp(rd, r, sf);
+        } else {
+            self.set_x(rd, r, sf);
+        }
+    }
+
     /// As [`Tx::set_nzcv_from_flags`] for a logical operation (C and V clear).
     pub fn set_nzcv_from_logic_flags(&mut self) {
         self.set_nzcv_from_flags(false);
