@@ -72,6 +72,8 @@ struct Setup {
     extra: &'static str,
     /// The host time zone armvirt runs in (TZ), if not the test's own.
     tz: Option<&'static str>,
+    /// `--engine`: jit (the default) or interp.
+    engine: &'static str,
 }
 
 /// The brief's machine: two vCPUs on QEMU virt's default GICv2.
@@ -80,6 +82,7 @@ const TWO_CPUS: Setup = Setup {
     gic: 2,
     extra: "",
     tz: None,
+    engine: "jit",
 };
 
 /// One run from `base` with stdin closed: its console output, which must end in a clean
@@ -90,6 +93,7 @@ fn run(base: &str, setup: Setup) -> String {
         gic,
         extra,
         tz,
+        engine,
     } = setup;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_armvirt"));
     if let Some(tz) = tz {
@@ -106,7 +110,8 @@ fn run(base: &str, setup: Setup) -> String {
             "1G",
         ])
         .args(["--smp", &smp.to_string(), "--gic", &gic.to_string()])
-        .args(["--rtc", &format!("base={base}")]);
+        .args(["--rtc", &format!("base={base}")])
+        .args(["--engine", engine]);
     let (out, err, code) = run_with_timeout(cmd, TIMEOUT);
     assert_eq!(code, Some(0), "base {base}, {setup:?}: {err}\n{out}");
     assert!(
@@ -188,6 +193,25 @@ fn the_same_inputs_give_the_same_run() {
         "sleep {SLEEP} moves the date by {SLEEP} s of virtual time: {seen:?}"
     );
     assert!(first.contains("det: hwclock Tue Jan  2 03:04:0"), "{first}");
+}
+
+/// The engines cannot be told apart: the interpreter's run prints the same bytes as the
+/// JIT's, kernel timestamps, job races and /proc/interrupts included.
+#[test]
+fn the_interpreter_and_the_jit_give_the_same_run() {
+    let jit = run(BASE, TWO_CPUS);
+    let interp = run(
+        BASE,
+        Setup {
+            engine: "interp",
+            ..TWO_CPUS
+        },
+    );
+    assert!(
+        jit == interp,
+        "the JIT's run and the interpreter's differ at {}",
+        first_difference(&jit, &interp)
+    );
 }
 
 /// The same with four vCPUs on a GICv3 (its CPU interface is system registers, its
