@@ -8,6 +8,9 @@
 //! not survive a helper call. The stack is 16-byte aligned inside a block, so a block can
 //! `call` a helper directly.
 
+// dynasm's dynamic register operands (`Rq(n)`) convert their `u8` once more.
+#![allow(clippy::useless_conversion)]
+
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 

@@ -428,7 +428,7 @@ impl Cache {
         };
         let body = t.body;
         let len = t.len;
-        if self.stats.executed_rows.len() != 0 {
+        if !self.stats.executed_rows.is_empty() {
             self.note_perf_map(base, code.bytes.len(), va, mode);
         }
         if let Some(old) = self.blocks.insert((va, mode), t) {
@@ -509,7 +509,7 @@ impl Cpu {
                 // SAFETY: the trampoline was generated with this signature (`translate.rs`).
                 unsafe { std::mem::transmute::<usize, Trampoline>(m.code.jit.trampoline) };
             let ctx: *mut JitCtx = &mut *self.jit.ctx;
-            let mp = m as *mut Mem<'_> as *mut Mem<'static>;
+            let mp = (m as *mut Mem<'_>).cast::<Mem<'static>>();
             // SAFETY: `body` is a block of this buffer translated for `mode` from the code
             // at `pa`, which the fetch just reached; it uses only the pointers passed.
             let r = unsafe { tramp(self, mp, ctx, body) };
