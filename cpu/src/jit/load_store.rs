@@ -65,11 +65,8 @@ fn write_loaded(tx: &mut Tx, s: Single, t: u32, v: R) {
     }
 }
 
-/// Loads `size` bytes at host `rax + rsi + off` into `v`, extended as `s` says.
-fn load_value(tx: &mut Tx, s: Single, v: R, off: i32) {
-    if off != 0 {
-        tx.e.lea(RSI, RSI, off);
-    }
+/// Loads `size` bytes at host `rax + rsi` into `v`, extended as `s` says.
+fn load_value(tx: &mut Tx, s: Single, v: R) {
     match s.reg {
         Reg::Gpr { signed: true, .. } => tx.e.load_host_signed(v, RAX, RSI, s.size),
         _ => tx.e.load_host(v, RAX, RSI, s.size),
@@ -82,7 +79,7 @@ fn single(tx: &mut Tx, s: Single, t: u32, slow: Label, done: Label, after: impl 
         MemOp::Prefetch => {}
         MemOp::Load => {
             lookup(tx, false, s.size as u32, slow);
-            load_value(tx, s, R8, 0);
+            load_value(tx, s, R8);
             write_loaded(tx, s, t, R8);
         }
         MemOp::Store => {
@@ -223,17 +220,9 @@ pub fn pair(tx: &mut Tx, i: Insn) -> bool {
         size,
     };
     if load {
-        if signed {
-            tx.e.load_host_signed(R8, RAX, RSI, size);
-        } else {
-            tx.e.load_host(R8, RAX, RSI, size);
-        }
+        load_value(tx, s, R8);
         tx.e.lea(RSI, RSI, size as i32);
-        if signed {
-            tx.e.load_host_signed(R9, RAX, RSI, size);
-        } else {
-            tx.e.load_host(R9, RAX, RSI, size);
-        }
+        load_value(tx, s, R9);
         write_loaded(tx, s, t, R8);
         write_loaded(tx, s, t2, R9);
     } else {

@@ -423,10 +423,9 @@ pub fn block(
                 fill,
             } => {
                 e.bind(entry);
-                if let Some((r, write)) = fill {
-                    // The VA survives the handler call in a callee-saved spill.
+                if let Some((r, _)) = fill {
+                    // The VA survives the handler call in the context's spill slot.
                     e.store64(R13, super::SPILL, r);
-                    let _ = write;
                 }
                 if pending != 0 {
                     e.add_mem64_imm(RBX, ICOUNT, pending as i32);
