@@ -40,6 +40,9 @@ pub struct RamRegion {
     base: u64,
     size: u64,
     host: *mut u8,
+    /// One bit per 4 KiB page, set by every store through the region; null when the
+    /// machine does not track writes (time travel's RAM snapshots read it).
+    dirty: *mut u64,
 }
 
 // SAFETY: the pointer targets a mapping that lives as long as the machine, and vCPUs
@@ -50,7 +53,34 @@ impl RamRegion {
     /// # Safety
     /// `host` must point to `size` writable bytes that outlive every use of this region.
     pub unsafe fn new(base: u64, size: u64, host: *mut u8) -> Self {
-        RamRegion { base, size, host }
+        RamRegion {
+            base,
+            size,
+            host,
+            dirty: std::ptr::null_mut(),
+        }
+    }
+
+    /// The region with stores marking their pages in `dirty`.
+    ///
+    /// # Safety
+    /// `dirty` must point to at least `size / 4096 / 64` rounded up words that outlive
+    /// every use of the region, touched by no one else while it is used.
+    pub unsafe fn with_dirty(self, dirty: *mut u64) -> Self {
+        RamRegion { dirty, ..self }
+    }
+
+    /// Marks the pages of `[off, off + len)` written (stores through the region do it
+    /// themselves; the JIT marks a page before it lets generated code store to it).
+    #[inline(always)]
+    pub fn mark(&self, off: usize, len: usize) {
+        if self.dirty.is_null() || len == 0 {
+            return;
+        }
+        for page in off >> 12..=(off + len - 1) >> 12 {
+            // SAFETY: `off + len` is inside the region, which `with_dirty`'s bitmap covers.
+            unsafe { *self.dirty.add(page / 64) |= 1 << (page % 64) };
+        }
     }
 
     /// An empty region (a machine without RAM, for tests of the bus path).
@@ -59,6 +89,7 @@ impl RamRegion {
             base: 0,
             size: 0,
             host: std::ptr::null_mut(),
+            dirty: std::ptr::null_mut(),
         }
     }
 
@@ -94,6 +125,7 @@ impl RamRegion {
 
     #[inline(always)]
     pub fn store(&self, off: usize, size: u8, v: u64) {
+        self.mark(off, size as usize);
         // SAFETY: callers obtained `off` from `offset(pa, size)`.
         unsafe {
             let p = self.host.add(off);
@@ -127,6 +159,7 @@ impl RamRegion {
             off as u64 + bytes.len() as u64 <= self.size,
             "RAM write out of bounds"
         );
+        self.mark(off, bytes.len());
         // SAFETY: bounds checked above; see `new`'s contract.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.host.add(off), bytes.len()) }
     }

@@ -45,6 +45,8 @@ pub struct Cpu {
     pub ids: &'static crate::model::CpuIds,
     /// Which ELs may make semihosting calls (`HLT #0xF000`); off, HLT is UNDEFINED.
     pub semihosting: SemihostingMode,
+    /// Time travel's stop position and hit search (`replay.rs`).
+    pub replay: crate::replay::ReplayControl,
 }
 
 /// Where `HLT #0xF000` is a semihosting call ("Semihosting for AArch32 and AArch64" §2.2),
@@ -91,6 +93,7 @@ impl Cpu {
             jit: Default::default(),
             ids: &crate::model::CORTEX_A72,
             semihosting: SemihostingMode::Off,
+            replay: Default::default(),
         }
     }
 

@@ -46,7 +46,8 @@ pub enum Exit {
     /// WFE with the event register clear: the vCPU waits for an event or a WFE wake-up
     /// interrupt (`event.rs`). The PC is already past the WFE.
     Wfe,
-    /// The PC reached a debugger breakpoint; the instruction there has not run.
+    /// The PC reached a debugger breakpoint, or the instruction count reached time
+    /// travel's stop (`replay.rs`); the instruction there has not run.
     Breakpoint,
     /// An access hit a debugger watchpoint (`watch.rs`; the hit is
     /// `watchpoints.pending()`); the PC is on the accessing instruction, which has not
@@ -107,7 +108,7 @@ impl Cpu {
             return self.run_jit(m, budget);
         }
         // Two instances of one loop: the breakpoint check costs nothing when none is set.
-        if self.breakpoints.is_empty() {
+        if self.breakpoints.is_empty() && !self.replay.active() {
             self.run_blocks::<false>(m, budget)
         } else {
             self.run_blocks::<true>(m, budget)
@@ -139,6 +140,9 @@ impl Cpu {
         &mut self,
         m: &mut Mem<'_>,
     ) -> Option<Exit> {
+        if BREAKPOINTS && self.stop_before_fetch() {
+            return Some(Exit::Breakpoint);
+        }
         let block = match self.fetch_block(m) {
             Ok(b) => b,
             Err(e) => {
@@ -150,7 +154,7 @@ impl Cpu {
             }
         };
         for d in block.iter() {
-            if BREAKPOINTS && self.breakpoints.contains(self.s.pc) {
+            if BREAKPOINTS && self.debug_stop() {
                 return Some(Exit::Breakpoint);
             }
             self.icount += 1;

@@ -58,6 +58,13 @@ impl IrqLines {
     pub fn fiq(&self) -> bool {
         self.level.load(Ordering::Relaxed) & FIQ != 0
     }
+    /// All three lines as one word (a snapshot's copy).
+    pub fn level(&self) -> u8 {
+        self.level.load(Ordering::Relaxed)
+    }
+    pub fn set_level(&self, level: u8) {
+        self.level.store(level, Ordering::Relaxed)
+    }
     pub fn serror(&self) -> bool {
         self.level.load(Ordering::Relaxed) & SERROR != 0
     }

@@ -22,6 +22,8 @@ pub mod mem;
 pub mod mmu;
 pub mod model;
 pub mod monitor;
+pub mod replay;
+pub mod snapshot;
 pub mod state;
 pub mod sysreg;
 pub mod testing;

@@ -14,7 +14,7 @@
 /// log2 of the reservation granule in bytes.
 pub const ERG_SHIFT: u32 = 6;
 
-#[derive(Clone, Default, Debug)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Monitors {
     /// Reserved granule (physical address >> ERG_SHIFT) per vCPU index.
     reserved: Vec<Option<u64>>,

@@ -20,7 +20,7 @@ pub const DAIF_F: u32 = 1 << 6;
 pub const DAIF_MASK: u32 = DAIF_D | DAIF_A | DAIF_I | DAIF_F;
 
 #[repr(C, align(16))]
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuState {
     /// X0–X30, and the current stack pointer in slot 31.
     pub x: [u64; 32],

@@ -16,7 +16,7 @@ pub const fn enc(op0: u32, op1: u32, crn: u32, crm: u32, op2: u32) -> u16 {
 }
 
 /// System-register state not kept in [`crate::state::CpuState`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[repr(C)]
 pub struct SysRegs {
     pub mpidr_el1: u64,
@@ -50,7 +50,7 @@ pub struct SysRegs {
 /// The debug registers of D17.3 that Linux and a debugger program: the OS Lock and
 /// Double Lock, the DCC interrupt enables, claim tags, and the breakpoint and watchpoint
 /// value/control pairs ([`DEBUG_BRPS`] and [`DEBUG_WRPS`] of them, as ID_AA64DFR0_EL1 says).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[repr(C)]
 pub struct DebugRegs {
     /// OSLSR_EL1.OSLK: the OS Lock, set by OSLAR_EL1 (locked at cold reset).

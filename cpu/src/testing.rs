@@ -78,6 +78,7 @@ impl TestCpu {
         a.stream_seen = b.stream_seen;
         a.breakpoints = b.breakpoints.clone();
         a.watchpoints = b.watchpoints.clone();
+        a.replay = b.replay.clone();
         a.semihosting = b.semihosting;
         a.ids = b.ids;
         a.lines.set_irq(b.lines.irq());

@@ -19,7 +19,7 @@ pub const CTL_IMASK: u64 = 1 << 1;
 pub const CTL_ISTATUS: u64 = 1 << 2;
 
 /// One EL1 timer (physical or virtual): its control and compare value.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimerRegs {
     /// ENABLE and IMASK; ISTATUS is computed on read.
     pub ctl: u64,
@@ -57,7 +57,7 @@ impl TimerRegs {
 }
 
 /// The EL1 timers of one vCPU.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Timers {
     pub phys: TimerRegs,
     pub virt: TimerRegs,

@@ -29,7 +29,7 @@ use crate::mem::{Access, Mem};
 pub const EC_DEBUGGER_WATCHPOINT: u8 = 0xff;
 
 /// Which accesses a watchpoint stops at (gdb's `Z2`, `Z3`, `Z4`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WatchKind {
     Write,
     Read,
@@ -48,7 +48,7 @@ impl WatchKind {
 }
 
 /// One watched range `[addr, addr + len)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Watchpoint {
     pub addr: u64,
     pub len: u64,
@@ -65,7 +65,7 @@ impl Watchpoint {
 
 /// What a watchpoint stopped: the watchpoint (as the debugger set it) and the access that
 /// triggered it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WatchHit {
     pub watchpoint: Watchpoint,
     /// Whether the access was a store (a load otherwise).
@@ -142,6 +142,12 @@ impl Watchpoints {
     pub fn pending(&self) -> Option<WatchHit> {
         self.pending
     }
+
+    /// Puts the vCPU back at a watchpoint stop (time travel replaying one): its next run
+    /// executes that instruction unwatched first, as after the original stop.
+    pub fn set_pending(&mut self, hit: Option<WatchHit>) {
+        self.pending = hit;
+    }
 }
 
 impl Cpu {
@@ -155,13 +161,23 @@ impl Cpu {
         let Some(watchpoint) = self.watchpoints.find(va, size, write) else {
             return Ok(());
         };
-        self.watchpoints.hit = Some(WatchHit {
+        let hit = WatchHit {
             watchpoint,
             write,
             va,
             size,
             pc: self.s.pc,
-        });
+        };
+        if self.replay.note_hits {
+            // Searching: the access goes ahead; the count is already the instruction's next.
+            let icount = self.icount - 1;
+            self.replay.note(crate::replay::Hit {
+                icount,
+                kind: crate::replay::HitKind::Watch(hit),
+            });
+            return Ok(());
+        }
+        self.watchpoints.hit = Some(hit);
         Err(Exception::new(EC_DEBUGGER_WATCHPOINT, 0))
     }
 

@@ -59,6 +59,31 @@ impl Write for Stdout {
     }
 }
 
+/// A writer that drops what it is given while its flag is set (the UART during a replay
+/// of history, which must not print the guest's output a second time).
+pub struct Muted<W> {
+    inner: W,
+    mute: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<W> Muted<W> {
+    pub fn new(inner: W, mute: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        Muted { inner, mute }
+    }
+}
+
+impl<W: Write> Write for Muted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.mute.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Host input waiting for the guest's UART.
 pub struct ConsoleInput {
     rx: Option<Receiver<u8>>,
@@ -170,6 +195,12 @@ impl ConsoleInput {
     /// Moves waiting input into the UART while its FIFO has room. Returns whether any
     /// byte was delivered.
     pub fn pump(&mut self, uart: &Shared<Pl011>) -> bool {
+        self.pump_with(uart, |_| {})
+    }
+
+    /// [`ConsoleInput::pump`], telling `delivered` each byte the UART took (history logs
+    /// them).
+    pub fn pump_with(&mut self, uart: &Shared<Pl011>, mut delivered: impl FnMut(u8)) -> bool {
         while let Some(rx) = &self.rx {
             match rx.try_recv() {
                 Ok(b) => self.accept(b),
@@ -181,15 +212,16 @@ impl ConsoleInput {
             return false;
         }
         let mut uart = uart.lock();
-        let mut delivered = false;
+        let mut any = false;
         while uart.rx_has_space() {
             let Some(b) = self.pending.pop_front() else {
                 break;
             };
             uart.push_rx(b);
-            delivered = true;
+            delivered(b);
+            any = true;
         }
-        delivered
+        any
     }
 
     /// Waits up to `timeout` for input to arrive (all vCPUs idle). Returns whether some did.

@@ -113,6 +113,7 @@ impl Machine {
     /// vCPU `n`'s registers, for writing. Use [`Machine::set_pstate`] for PSTATE, which
     /// also banks the stack pointer.
     pub fn regs_mut(&mut self, n: usize) -> &mut CpuState {
+        self.debugger_writes();
         &mut self.vcpus[n].cpu.s
     }
 
@@ -124,6 +125,7 @@ impl Machine {
     /// Sets PSTATE of vCPU `n` from an SPSR-form value; false (and nothing changed) for a
     /// mode this core cannot be in (AArch32, EL2, EL3).
     pub fn set_pstate(&mut self, n: usize, spsr: u64) -> bool {
+        self.debugger_writes();
         // spsr_to_pstate checks the mode before it changes anything.
         self.vcpus[n].cpu.s.spsr_to_pstate(spsr)
     }
@@ -141,6 +143,7 @@ impl Machine {
     pub fn write_sysreg(&mut self, n: usize, enc: u16, v: u64) -> Result<(), SysRegWrite> {
         let def = armvirt_cpu::sysreg::lookup(enc).ok_or(SysRegWrite::Unknown)?;
         let write = def.write.ok_or(SysRegWrite::ReadOnly)?;
+        self.debugger_writes();
         let cpu = &mut self.vcpus[n].cpu;
         write(cpu, v);
         cpu.mmu_context_changed();
@@ -195,6 +198,13 @@ impl Machine {
     /// exclusive reservations on the written bytes are dropped). Returns how many bytes
     /// were written.
     pub fn write_virt(&mut self, n: usize, va: u64, data: &[u8]) -> usize {
+        self.debugger_writes();
+        self.guest_write_virt(n, va, data)
+    }
+
+    /// [`Machine::write_virt`] on the guest's behalf (semihosting): part of the run,
+    /// which history replays.
+    pub(crate) fn guest_write_virt(&mut self, n: usize, va: u64, data: &[u8]) -> usize {
         self.access_virt(n, va, data.len(), |m, pa, done, len| {
             write_ram(m, pa, &data[done..done + len])
         })
@@ -212,6 +222,7 @@ impl Machine {
 
     /// Writes RAM at physical address `pa`; returns how many bytes were written.
     pub fn write_phys(&mut self, pa: u64, data: &[u8]) -> usize {
+        self.debugger_writes();
         let (mut m, _) = self.split();
         if write_ram(&mut m, pa, data) {
             data.len()
@@ -303,6 +314,19 @@ impl Machine {
     /// effect, except on the instruction the vCPU already stopped at for one. A vCPU that
     /// is off or waiting does not move.
     pub fn debug_step(&mut self, n: usize, irqs: bool) -> DebugStep {
+        let step = self.step_unjournaled(n, irqs);
+        let watch = match step {
+            DebugStep::Watchpoint(hit) => Some(hit),
+            _ => None,
+        };
+        self.note_step(n, irqs, watch);
+        step
+    }
+
+    /// [`Machine::debug_step`] without a journal entry: a replay of history repeats the
+    /// steps that were journaled. A step is a scheduling epoch of its own.
+    pub(crate) fn step_unjournaled(&mut self, n: usize, irqs: bool) -> DebugStep {
+        self.epoch += 1;
         if !self.runnable(n) {
             return DebugStep::Done;
         }
@@ -325,10 +349,12 @@ impl Machine {
     /// Ctrl-C promptly.
     pub fn debug_run(&mut self, input: &mut ConsoleInput, rounds: u32) -> DebugRun {
         for _ in 0..rounds {
-            match self.round(input, DEBUG_IDLE_WAIT) {
+            let round = self.round(input, DEBUG_IDLE_WAIT);
+            self.note_round(&round);
+            match round {
                 Round::Continue => {}
                 // Idle waited in host time: give the debugger its turn.
-                Round::Idle => return DebugRun::Slice,
+                Round::Idle | Round::Paused => return DebugRun::Slice,
                 Round::Breakpoint { vcpu } => return DebugRun::Breakpoint { vcpu },
                 Round::Watchpoint { vcpu, hit } => return DebugRun::Watchpoint { vcpu, hit },
                 Round::End(end) => return DebugRun::End(end),

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::boot::{self, Boot};
 use crate::bus::MmioBus;
 use crate::config::Config;
-use crate::console::{Shared, Stdout};
+use crate::console::{Muted, Shared, Stdout};
 use crate::dtb;
 use crate::error::Error;
 use crate::fdt::{self, DtParams};
@@ -73,6 +73,16 @@ pub struct Machine {
     pub(crate) monitor: Option<Monitor>,
     /// The monitor stopped the vCPUs (`stop`, or `-S` with no debugger).
     pub(crate) paused: bool,
+    /// Scheduling epochs so far: rounds of the run loop and the debugger's single steps
+    /// (inputs and positions in history are placed by it).
+    pub(crate) epoch: u64,
+    /// Time travel's history, while a debugger is attached (`history/`).
+    pub(crate) history: Option<Box<crate::history::History>>,
+    /// A replay of history is running: inputs come from its log, nothing waits in host
+    /// time, the console prints nothing (it printed all that the first time).
+    pub(crate) replaying: bool,
+    /// Silences the UART's output while set (replays).
+    pub(crate) mute: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// See [`Machine::block_hook`]: the vCPU's index and state after one of its blocks.
@@ -153,7 +163,8 @@ impl Machine {
         let gic = IrqChip::new(config.gic, &mut vcpus, &mut bus)?;
         let virtio = Virtio::attach(&config, &mut ram, &gic, &mut bus, nets)?;
         let panic_seen = Arc::new(Mutex::new(PanicSeen::default()));
-        let uart_out = PanicWatch::new(Stdout, panic_seen.clone());
+        let mute = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let uart_out = Muted::new(PanicWatch::new(Stdout, panic_seen.clone()), mute.clone());
         let uart = Shared::new(Pl011::new(Box::new(uart_out), gic.spi_line(spi::UART0)));
         // The RTC starts at `--rtc base=` (the host's UTC time by default, as QEMU) and
         // follows the machine's virtual time, as QEMU's `-rtc clock=vm`.
@@ -227,6 +238,10 @@ impl Machine {
             input_open: false,
             monitor,
             paused,
+            epoch: 0,
+            history: None,
+            replaying: false,
+            mute,
         })
     }
 
@@ -249,7 +264,13 @@ impl Machine {
         }
         fresh.deadline = self.deadline;
         fresh.virtio.keep_snapshots(&self.virtio);
+        // History of the run before cannot be replayed into the rebuilt machine: it
+        // starts again at the reset.
+        let history = self.history.as_ref().map(|h| h.budget());
         *self = fresh;
+        if let Some(budget) = history {
+            self.start_history(budget);
+        }
         Ok(())
     }
 

@@ -124,4 +124,7 @@ pub struct Options {
     /// `-no-shutdown`: a guest power-off or panic stops the vCPUs but keeps the process
     /// (and its monitor and gdb server) alive.
     pub no_shutdown: bool,
+    /// `--history SIZE`: memory for time travel's history while gdb is attached;
+    /// `None` is the default budget, 0 keeps none (no reverse execution).
+    pub history: Option<u64>,
 }

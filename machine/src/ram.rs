@@ -47,7 +47,12 @@ impl std::error::Error for RamError {}
 pub struct GuestRam {
     base: u64,
     map: MmapMut,
+    /// One bit per page written since the last [`GuestRam::take_dirty`], while tracked.
+    dirty: Option<Box<[u64]>>,
 }
+
+/// Bytes of a page, as dirty tracking and snapshots count them.
+pub const PAGE: u64 = 4096;
 
 impl GuestRam {
     /// Maps `size` bytes of zeroed RAM at guest physical `base`. Swap is not reserved
@@ -62,7 +67,11 @@ impl GuestRam {
             .no_reserve_swap()
             .map_anon()
             .map_err(|err| RamError::Map { size, err })?;
-        Ok(GuestRam { base, map })
+        Ok(GuestRam {
+            base,
+            map,
+            dirty: None,
+        })
     }
 
     pub fn base(&self) -> u64 {
@@ -87,7 +96,81 @@ impl GuestRam {
     /// owns both and drops the CPUs' copies first.
     pub fn region(&mut self) -> RamRegion {
         // SAFETY: the mapping is `size` writable bytes and outlives the region (above).
-        unsafe { RamRegion::new(self.base, self.size(), self.map.as_mut_ptr()) }
+        let region = unsafe { RamRegion::new(self.base, self.size(), self.map.as_mut_ptr()) };
+        match &mut self.dirty {
+            // SAFETY: the bitmap covers every page and lives as long as the mapping; only
+            // regions (one in use at a time, on the machine's thread) write it.
+            Some(bits) => unsafe { region.with_dirty(bits.as_mut_ptr()) },
+            None => region,
+        }
+    }
+
+    pub fn pages(&self) -> usize {
+        (self.size() / PAGE) as usize
+    }
+
+    /// Starts (or stops) recording which pages are written.
+    pub fn track_dirty(&mut self, on: bool) {
+        self.dirty = on.then(|| vec![0u64; self.pages().div_ceil(64)].into_boxed_slice());
+    }
+
+    /// Marks `[addr, addr + len)` written (a device's DMA, which does not go through a
+    /// region).
+    pub fn mark_dirty(&mut self, addr: u64, len: u64) {
+        let off = self.offset(addr, len);
+        if let (Some(bits), Ok(off)) = (&mut self.dirty, off) {
+            if len > 0 {
+                let first = off / PAGE as usize;
+                let last = (off + len as usize - 1) / PAGE as usize;
+                for page in first..=last {
+                    bits[page / 64] |= 1 << (page % 64);
+                }
+            }
+        }
+    }
+
+    /// Hands `f` each page index written since the last call, and clears the record.
+    pub fn take_dirty(&mut self, mut f: impl FnMut(usize)) {
+        let Some(bits) = &mut self.dirty else {
+            return;
+        };
+        for (w, word) in bits.iter_mut().enumerate() {
+            let mut v = std::mem::take(word);
+            while v != 0 {
+                f(w * 64 + v.trailing_zeros() as usize);
+                v &= v - 1;
+            }
+        }
+    }
+
+    /// Page `i`'s bytes.
+    pub fn page(&self, i: usize) -> &[u8] {
+        let off = i * PAGE as usize;
+        &self.map[off..off + PAGE as usize]
+    }
+
+    pub fn page_mut(&mut self, i: usize) -> &mut [u8] {
+        let off = i * PAGE as usize;
+        &mut self.map[off..off + PAGE as usize]
+    }
+
+    /// Which pages the host has ever backed with memory (the others read as zero): the
+    /// kernel's page residency (mincore), so a 64 GiB guest's untouched RAM is not read.
+    pub fn resident_pages(&self) -> Vec<usize> {
+        let host_page = page_size();
+        let len = self.map.len();
+        let mut vec = vec![0u8; len.div_ceil(host_page)];
+        // SAFETY: the mapping is `len` bytes at a page-aligned address; `vec` has a byte
+        // per host page.
+        let r = unsafe { libc::mincore(self.map.as_ptr() as *mut libc::c_void, len, vec.as_mut_ptr()) };
+        if r != 0 {
+            // Cannot tell: every page counts.
+            return (0..self.pages()).collect();
+        }
+        let per = host_page / PAGE as usize;
+        (0..self.pages())
+            .filter(|&i| vec[i / per.max(1)] & 1 != 0)
+            .collect()
     }
 
     /// The host address of RAM's first byte, for the devices' view of it (`virtio.rs`).
@@ -132,6 +215,12 @@ impl GuestRam {
         let off = self.offset(addr, len)?;
         Ok(&mut self.map[off..off + len as usize])
     }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096).max(4096)
 }
 
 impl fmt::Debug for GuestRam {

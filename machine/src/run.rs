@@ -12,6 +12,7 @@
 //! time. Firmware calls (PSCI over HVC) are serviced between slices.
 
 use crate::console::ConsoleInput;
+use crate::history::inputs::{Input, Phase};
 use crate::machine::Machine;
 use crate::psci::{self, Outcome};
 use crate::vcpu::{Power, Vcpu, Wait};
@@ -124,6 +125,8 @@ pub(crate) enum Round {
     Continue,
     /// No vCPU could run and the round waited for console input.
     Idle,
+    /// The monitor stopped the machine (`stop`, `-S`): nothing ran, time stood still.
+    Paused,
     /// vCPU `vcpu` stopped at a debugger breakpoint; the round ended there.
     Breakpoint { vcpu: usize },
     /// vCPU `vcpu` stopped at a debugger watchpoint; the round ended there.
@@ -201,28 +204,20 @@ impl Machine {
     /// index order), the clock one quantum on; or, with nothing runnable, the idle step
     /// (waiting at most `idle_wait` for console input).
     pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
-        self.route_console(input);
-        input.pump(&self.uart);
-        self.input_open = input.open();
-        if input.quit_requested() {
-            return Round::End(Ok(RunEnd::Quit));
+        if !self.replaying {
+            if let Some(round) = self.live_checks(input, idle_wait) {
+                return round;
+            }
         }
-        if let Some(end) = self.watch() {
-            return end;
-        }
-        let idle_wait = match self.monitor {
-            Some(_) => idle_wait.min(MONITOR_IDLE_WAIT),
-            None => idle_wait,
-        };
-        if let Some(end) = self.poll_monitor(input, idle_wait) {
-            return Round::End(Ok(end));
-        }
-        if self.paused {
-            // Stopped by the monitor: time stands still until `cont`.
-            return Round::Idle;
-        }
+        // From here on the round is what history journals and a replay repeats.
+        self.epoch += 1;
+        self.take_console_input(input, Phase::Start);
         // Virtio requests the guest made last round complete now, at a round boundary.
-        self.virtio.service(&mut self.code);
+        let (code, ram) = (&mut self.code, &mut self.ram);
+        self.virtio.service(&mut |addr, len| {
+            code.note_write(addr, len);
+            ram.mark_dirty(addr, len);
+        });
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {
@@ -250,6 +245,59 @@ impl Machine {
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
         round
+    }
+
+    /// What only a live round does before its slices: the monitor's and the user's
+    /// requests, the panic watch and timeout. `Some` ends the round there, before it
+    /// counts as a scheduling epoch (a paused machine does not move).
+    fn live_checks(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Option<Round> {
+        self.route_console(input);
+        if input.quit_requested() {
+            return Some(Round::End(Ok(RunEnd::Quit)));
+        }
+        if let Some(end) = self.watch() {
+            return Some(end);
+        }
+        let idle_wait = match self.monitor {
+            Some(_) => idle_wait.min(MONITOR_IDLE_WAIT),
+            None => idle_wait,
+        };
+        if let Some(end) = self.poll_monitor(input, idle_wait) {
+            return Some(Round::End(Ok(end)));
+        }
+        if self.paused {
+            // Stopped by the monitor: time stands still until `cont`.
+            return Some(Round::Paused);
+        }
+        None
+    }
+
+    /// Console input into the UART at this point of the round: live, what the host has
+    /// (logged when history is kept); in a replay, what the log says entered here.
+    fn take_console_input(&mut self, input: &mut ConsoleInput, phase: Phase) {
+        if self.replaying {
+            self.replay_inputs(phase);
+            return;
+        }
+        let epoch = self.epoch;
+        match self.history.as_mut() {
+            Some(h) => {
+                let mut bytes = Vec::new();
+                input.pump_with(&self.uart, |b| bytes.push(b));
+                if !bytes.is_empty() {
+                    h.log_input(epoch, phase, Input::Console(bytes));
+                }
+                let open = input.open();
+                if !open && !h.console_closed() {
+                    h.log_input(epoch, phase, Input::ConsoleClosed);
+                }
+                self.input_open = open;
+            }
+            None => {
+                input.pump(&self.uart);
+                self.input_open = input.open();
+            }
+        }
     }
 
     /// What a round looks at before its slices (a reset may end every slice early): the
@@ -350,6 +398,10 @@ impl Machine {
             }
         };
         self.gic.update_timer_ppis(i, &self.vcpus[i]);
+        if self.replaying {
+            // A search of history noted the breakpoint and watchpoint hits it ran past.
+            self.collect_hits(i);
+        }
         exit
     }
 
@@ -410,9 +462,7 @@ impl Machine {
     fn idle(&mut self, input: &mut ConsoleInput, wait: Duration) -> Result<bool, Stop> {
         if self.stopped {
             // -no-shutdown after a power-off: only the user (or a debugger) acts now.
-            if input.wait(wait) {
-                input.pump(&self.uart);
-            }
+            self.idle_wait(input, wait);
             return Ok(false);
         }
         if self.vcpus.iter().all(|v| v.power == Power::Off) {
@@ -434,8 +484,18 @@ impl Machine {
             .filter(|&t| t > now)
             .min();
         if let Some(deadline) = next {
-            // With network traffic in flight, idle time follows host time (`net/mod.rs`).
-            self.now_ns = self.virtio.nets.idle_until(now, deadline);
+            // With network traffic in flight, idle time follows host time (`net/mod.rs`):
+            // an input from outside, which history logs when it is not the deadline.
+            self.now_ns = match self.replaying {
+                true => self.replayed_idle_until(deadline),
+                false => {
+                    let until = self.virtio.nets.idle_until(now, deadline);
+                    if until != deadline {
+                        self.log_input(Phase::Idle, Input::IdleUntil(until));
+                    }
+                    until
+                }
+            };
             for (i, v) in self.vcpus.iter_mut().enumerate() {
                 v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
                 self.gic.update_timer_ppis(i, v);
@@ -451,8 +511,13 @@ impl Machine {
         }
         // No timer or event stream armed: only console input or the network can wake a
         // guest now.
+        if self.replaying {
+            // The live run waited here; what arrived while it did is in the log.
+            self.take_console_input(input, Phase::Idle);
+            return Ok(false);
+        }
         if self.virtio.nets.wait(wait) {
-            input.pump(&self.uart);
+            self.take_console_input(input, Phase::Idle);
             return Ok(false);
         }
         if !input.open() {
@@ -460,10 +525,16 @@ impl Machine {
                 pc: self.vcpus[0].cpu.s.pc,
             });
         }
-        if input.wait(wait) {
-            input.pump(&self.uart);
-        }
+        self.idle_wait(input, wait);
         Ok(false)
+    }
+
+    /// Waits up to `wait` of host time for console input and takes what came (a replay
+    /// takes what the live run's wait brought, without waiting).
+    fn idle_wait(&mut self, input: &mut ConsoleInput, wait: Duration) {
+        if self.replaying || input.wait(wait) {
+            self.take_console_input(input, Phase::Idle);
+        }
     }
 }
 

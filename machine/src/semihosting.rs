@@ -300,7 +300,7 @@ impl Call<'_> {
     }
 
     fn put(&mut self, va: u64, data: &[u8]) -> Result<(), u64> {
-        if self.m.write_virt(self.i, va, data) == data.len() {
+        if self.m.guest_write_virt(self.i, va, data) == data.len() {
             Ok(())
         } else {
             Err(errno::EFAULT)

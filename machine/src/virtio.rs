@@ -20,10 +20,9 @@ use crate::net::{Networks, SharedNet, UserNetwork};
 use crate::options::{CharBackend, VirtioDevice};
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
-use armvirt_cpu::CodeCache;
 use armvirt_devices::virtio::blk::Blk;
 use armvirt_devices::virtio::console::Console;
-use armvirt_devices::virtio::mmio::VirtioMmio;
+use armvirt_devices::virtio::mmio::{TransportState, VirtioMmio};
 use armvirt_devices::virtio::net::Net;
 use armvirt_devices::virtio::rng::Rng;
 use armvirt_devices::virtio::{Device, GuestMem};
@@ -107,11 +106,22 @@ impl Virtio {
 
     /// Carries out the queue notifications since the last round and the devices'
     /// host-side work. Device writes to guest RAM drop the decoded code they cover, as
-    /// the CPU's own stores do.
-    pub fn service(&mut self, code: &mut CodeCache) {
+    /// the CPU's own stores do (`written` hears of each range).
+    pub fn service(&mut self, written: &mut dyn FnMut(u64, u64)) {
         for t in &self.transports {
-            t.lock()
-                .service(&mut |addr, len| code.note_write(addr, len));
+            t.lock().service(&mut *written);
+        }
+    }
+
+    /// Every transport's state, in slot order (a machine snapshot).
+    pub fn save(&self) -> Vec<TransportState> {
+        self.transports.iter().map(|t| t.lock().save()).collect()
+    }
+
+    /// Puts back what [`Virtio::save`] gave.
+    pub fn restore(&self, states: &[TransportState]) {
+        for (t, s) in self.transports.iter().zip(states) {
+            t.lock().restore(s);
         }
     }
 

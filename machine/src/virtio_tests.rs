@@ -358,7 +358,8 @@ fn device_writes_drop_decoded_code_they_overwrite() {
         m.code.get(buf).is_some(),
         "nothing happens before the round boundary"
     );
-    m.virtio.service(&mut m.code);
+    let code = &mut m.code;
+    m.virtio.service(&mut |addr, len| code.note_write(addr, len));
     assert_eq!(m.ram.slice(used + 2, 2).unwrap(), [1, 0]);
     assert!(
         m.code.get(buf).is_none(),

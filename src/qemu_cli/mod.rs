@@ -108,6 +108,7 @@ struct Builder {
     log_file: Option<PathBuf>,
     dump_dtb: Option<PathBuf>,
     timeout: Option<Duration>,
+    history: Option<u64>,
     semihosting: bool,
     semihosting_config: Option<Merged>,
     semihosting_args: Vec<String>,
@@ -184,6 +185,11 @@ impl Builder {
                 )
             }
             "D" => self.log_file = Some(PathBuf::from(v)),
+            "history" => {
+                let size = armvirt_machine::config::parse_size(&v)
+                    .map_err(|e| format!("invalid value for {spelled}: {e}"))?;
+                self.history = Some(size);
+            }
             "timeout" => {
                 let secs: f64 = v
                     .trim()
@@ -350,6 +356,7 @@ impl Builder {
         o.semihosting = semihosting;
         o.no_reboot = self.no_reboot;
         o.no_shutdown = self.no_shutdown;
+        o.history = self.history;
         Ok(Settings {
             config,
             log_mask: self.log_mask,

@@ -57,6 +57,8 @@ pub static OPTIONS: &[OptSpec] = &[
          "gdb server (127.0.0.1 unless HOST is given)"),
     opt!(["d"], Value("unimp,int,mmu,guest_errors"), "log these to stderr (or -D FILE)"),
     opt!(["D"], Value("FILE"), "write the -d log to FILE"),
+    opt!(["history"], Value("SIZE"),
+         "armvirt: memory for reverse execution while gdb is attached (default 1G; 0: none)"),
     opt!(["timeout"], Value("SECONDS"),
          "armvirt: after SECONDS of host time, say where each vCPU is and exit 124"),
     // ── Console, monitor ──────────────────────────────────────────────────────────────

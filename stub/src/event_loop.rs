@@ -8,7 +8,8 @@
 
 use crate::server::Conn;
 use crate::target::{tid, Action, DebugTarget};
-use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, WatchHit};
+use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, Travel, WatchHit};
+use gdbstub::target::ext::base::reverse_exec::ReplayLogPosition;
 use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
@@ -33,6 +34,9 @@ pub(crate) enum Stopped {
     Watchpoint(usize, WatchHit),
     /// gdb interrupted the guest (Ctrl-C).
     Interrupt,
+    /// A reverse move reached the start of history (gdb: "No more reverse-execution
+    /// history.").
+    HistoryBegin,
     /// The run ended, or armvirt cannot run the guest further.
     End(Result<RunEnd, Stop>),
 }
@@ -52,10 +56,35 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
             // Resumed nothing: report where it stands.
             Action::Stopped => Ok(Event::TargetStopped(reply(t, Stopped::Step(t.vcpu)))),
             Action::Step { vcpu } => {
-                let stopped = stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs));
+                // In the past a step replays what happened; at the end of history it is live.
+                let stopped = match t.machine.in_past() {
+                    true => traveled(t.machine.replay_step(vcpu)),
+                    false => None,
+                };
+                let stopped = stopped.unwrap_or_else(|| {
+                    stepped(vcpu, t.machine.debug_step(vcpu, t.settings.step_irqs))
+                });
+                Ok(Event::TargetStopped(reply(t, stopped)))
+            }
+            Action::ReverseStep { vcpu } => {
+                let stopped = traveled(t.machine.reverse_step(vcpu)).unwrap_or(Stopped::Step(vcpu));
+                Ok(Event::TargetStopped(reply(t, stopped)))
+            }
+            Action::ReverseContinue => {
+                let vcpu = t.vcpu;
+                let stopped =
+                    traveled(t.machine.reverse_continue(vcpu)).unwrap_or(Stopped::Step(vcpu));
                 Ok(Event::TargetStopped(reply(t, stopped)))
             }
             Action::Continue { fresh } => {
+                if fresh && t.machine.in_past() {
+                    // Through recorded history first: to its next hit, or on live from
+                    // its end.
+                    t.action = Action::Continue { fresh: false };
+                    if let Some(stopped) = traveled(t.machine.replay_continue(t.vcpu)) {
+                        return Ok(Event::TargetStopped(reply(t, stopped)));
+                    }
+                }
                 if fresh {
                     t.action = Action::Continue { fresh: false };
                     if t.machine.at_breakpoint(t.vcpu) {
@@ -87,6 +116,18 @@ impl<'a> BlockingEventLoop for EventLoop<'a> {
     fn on_interrupt(t: &mut DebugTarget<'a>) -> Result<Option<StopReason>, String> {
         Ok(Some(reply(t, Stopped::Interrupt)))
     }
+}
+
+/// Where a move through history stopped; `None` at the end of history, from where the
+/// machine goes on live.
+fn traveled(travel: Travel) -> Option<Stopped> {
+    Some(match travel {
+        Travel::Stepped { vcpu } => Stopped::Step(vcpu),
+        Travel::Breakpoint { vcpu } => Stopped::Breakpoint(vcpu),
+        Travel::Watchpoint { vcpu, hit } => Stopped::Watchpoint(vcpu, hit),
+        Travel::Begin => Stopped::HistoryBegin,
+        Travel::Live => return None,
+    })
 }
 
 /// What a single step of `vcpu` that ended in `step` is, as a stop.
@@ -125,6 +166,10 @@ pub(crate) fn reply(t: &mut DebugTarget<'_>, stopped: Stopped) -> StopReason {
             crate::watchpoints::stop_reason(tid(vcpu), &hit)
         }
         Stopped::Interrupt => signal(t.vcpu, Signal::SIGINT),
+        Stopped::HistoryBegin => StopReason::ReplayLog {
+            tid: Some(tid(t.vcpu)),
+            pos: ReplayLogPosition::Begin,
+        },
         Stopped::End(Err(stop)) => {
             eprintln!("armvirt: {stop}; stopped for the debugger");
             signal(t.vcpu, Signal::SIGILL)

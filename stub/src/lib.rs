@@ -4,7 +4,7 @@
 //! One file per protocol extension, as in gdbstub's own `examples/armv4t/gdb/`:
 //! `registers.rs` and `memory.rs` (the base operations), `single_register.rs` (system
 //! registers), `target_xml.rs`, `breakpoints.rs`, `watchpoints.rs`, `resume.rs` (continue
-//! and single step), `extended_mode.rs` (and kill), `monitor.rs` (`monitor` commands);
+//! and single step), `reverse.rs` (reverse step and continue), `extended_mode.rs` (and kill), `monitor.rs` (`monitor` commands);
 //! `event_loop.rs` runs the guest while gdb waits, `conn.rs` is the TCP or Unix socket (buffered), and
 //! `server.rs` accepts connections and keeps the guest going between them. vCPUs are gdb's
 //! threads (`target.rs`).
@@ -20,6 +20,7 @@ mod memory;
 mod monitor;
 mod registers;
 mod resume;
+mod reverse;
 mod server;
 mod single_register;
 mod target;

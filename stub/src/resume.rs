@@ -9,6 +9,7 @@ use gdbstub::target::ext::base::multithread::{
     MultiThreadResume, MultiThreadSchedulerLocking, MultiThreadSchedulerLockingOps,
     MultiThreadSingleStep, MultiThreadSingleStepOps,
 };
+use gdbstub::target::ext::base::reverse_exec::{ReverseContOps, ReverseStepOps};
 
 impl MultiThreadResume for DebugTarget<'_> {
     fn resume(&mut self) -> Result<(), Self::Error> {
@@ -42,6 +43,18 @@ impl MultiThreadResume for DebugTarget<'_> {
     #[inline(always)]
     fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
         Some(self)
+    }
+
+    /// Reverse execution needs the machine's history, kept while gdb is attached unless
+    /// `--history 0`.
+    #[inline(always)]
+    fn support_reverse_step(&mut self) -> Option<ReverseStepOps<'_, Tid, Self>> {
+        self.machine.history_active().then_some(self)
+    }
+
+    #[inline(always)]
+    fn support_reverse_cont(&mut self) -> Option<ReverseContOps<'_, Tid, Self>> {
+        self.machine.history_active().then_some(self)
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::conn::Listener;
 use crate::event_loop::EventLoop;
 use crate::target::{DebugTarget, Settings};
+use armvirt_machine::history::DEFAULT_BUDGET;
 use armvirt_machine::{ConsoleInput, DebugRun, Machine, RunEnd, Stop};
 use gdbstub::stub::{DisconnectReason, GdbStub};
 
@@ -84,11 +85,18 @@ fn session(
             return None;
         }
     };
+    // History is kept while gdb is attached, for reverse execution.
+    let budget = machine.config().options.history.unwrap_or(DEFAULT_BUDGET);
+    if budget > 0 && !machine.history_active() {
+        machine.start_history(budget);
+    }
     let mut target = DebugTarget::new(machine, input, settings);
     let result = stub.run_blocking::<EventLoop<'_>>(&mut target);
     // A gdb that hung up mid-continue leaves its breakpoints and watchpoints in: the guest
-    // goes on without.
+    // goes on without, from the end of history (where it was before gdb went back).
     target.machine.clear_breakpoints();
+    target.machine.return_to_present();
+    target.machine.stop_history();
     if target.quit {
         return Some(Served::Quit);
     }

@@ -27,6 +27,10 @@ pub(crate) enum Action {
     /// until the first slice: the vCPU that last stopped first steps off a breakpoint it
     /// is sitting on.
     Continue { fresh: bool },
+    /// Back one instruction on this vCPU, through history.
+    ReverseStep { vcpu: usize },
+    /// Back to the last breakpoint or watchpoint hit, or the start of history.
+    ReverseContinue,
 }
 
 /// Debugger settings that outlive a connection (`monitor stepirq`, `monitor phys`).

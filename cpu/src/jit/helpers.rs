@@ -76,6 +76,10 @@ pub unsafe extern "C" fn fill_fast_tlb(cpu: *mut Cpu, mem: *mut Mem<'static>, va
     if write && m.code.holds_code_at(page) {
         return;
     }
+    if write {
+        // Generated code's stores to the page will not mark it.
+        m.ram.mark(off, 0x1000);
+    }
     let host = m.ram.host_ptr(off) as u64;
     cpu.tlb.fast.fill(el, write, va, host);
 }

@@ -458,7 +458,7 @@ impl Cpu {
     pub(crate) fn run_jit(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
         let end = self.icount.saturating_add(budget);
         self.tlb.sync(m.tlbi);
-        let breakpoints = !self.breakpoints.is_empty();
+        let breakpoints = !self.breakpoints.is_empty() || self.replay.active();
         if !self.watchpoints.is_empty() {
             // Every access must be checked: no fast path.
             self.tlb.fast.clear();
@@ -471,6 +471,9 @@ impl Cpu {
         while self.icount < end {
             if self.lines.any() {
                 self.take_pending_interrupt();
+            }
+            if breakpoints && self.stop_before_fetch() {
+                return Exit::Breakpoint;
             }
             let pc = self.s.pc;
             let pa = match self.fetch_pa(m) {
@@ -494,7 +497,7 @@ impl Cpu {
                 }
                 continue;
             };
-            if breakpoints && self.block_has_breakpoint(pc, len) {
+            if breakpoints && (self.block_has_breakpoint(pc, len) || self.stop_within(len as u64)) {
                 if let Some(x) = self.interp_block::<true>(m) {
                     return x;
                 }

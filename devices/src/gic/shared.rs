@@ -251,4 +251,9 @@ impl<S: Model + Clone + 'static> Gic<S> {
     pub fn state(&self) -> S {
         self.shared.peek(|s| s.clone())
     }
+
+    /// Puts back a state [`Gic::state`] gave (a machine snapshot); the CPU lines follow.
+    pub fn restore(&self, state: S) {
+        self.shared.with(|s| *s = state);
+    }
 }

@@ -13,7 +13,7 @@
 
 use super::{Device, Fault, GuestMem, Queues, F_VERSION_1};
 use crate::{DeviceError, IrqLine, MmioDevice};
-use virtio_queue::{Queue, QueueT};
+use virtio_queue::{Queue, QueueState, QueueT};
 
 /// VIRTIO_F_EVENT_IDX (§6).
 const F_EVENT_IDX: u64 = 1 << virtio_bindings::virtio_ring::VIRTIO_RING_F_EVENT_IDX;
@@ -74,6 +74,24 @@ pub const INT_CONFIG_CHANGE: u32 = 2;
 /// Bytes of the transport's window (QEMU's slots are 0x200 apart).
 pub const WINDOW: u64 = 0x200;
 
+/// What a transport holds that the guest can observe: its registers, each queue's
+/// setup and ring positions, and the device's own state ([`Device::save`]). The rings
+/// and buffers themselves are in guest RAM.
+#[derive(Clone, Debug)]
+pub struct TransportState {
+    queues: Vec<QueueState>,
+    queue_sel: u32,
+    device_features_sel: u32,
+    driver_features_sel: u32,
+    driver_features: u64,
+    status: u32,
+    isr: u32,
+    irq_level: bool,
+    config_generation: u32,
+    pending: u64,
+    device: Vec<u8>,
+}
+
 /// One virtio-mmio transport with its device plugged in.
 pub struct VirtioMmio {
     dev: Box<dyn Device>,
@@ -127,6 +145,46 @@ impl VirtioMmio {
         let irq = std::mem::replace(&mut self.irq, fresh.irq);
         self.irq.set_level(false);
         *self = VirtioMmio { irq, ..fresh };
+    }
+
+    /// A copy of the transport's state (see [`TransportState`]).
+    pub fn save(&self) -> TransportState {
+        TransportState {
+            queues: self.queues.iter().map(|q| q.state()).collect(),
+            queue_sel: self.queue_sel,
+            device_features_sel: self.device_features_sel,
+            driver_features_sel: self.driver_features_sel,
+            driver_features: self.driver_features,
+            status: self.status,
+            isr: self.isr,
+            irq_level: self.irq_level,
+            config_generation: self.config_generation,
+            pending: self.pending,
+            device: self.dev.save(),
+        }
+    }
+
+    /// Puts the transport back as `s` was saved from it, and its interrupt line with it.
+    /// A queue state that the queue library refuses (only a state from another device
+    /// could be) leaves that queue reset.
+    pub fn restore(&mut self, s: &TransportState) {
+        for (q, saved) in self.queues.iter_mut().zip(&s.queues) {
+            *q = Queue::try_from(*saved).unwrap_or_else(|_| {
+                Queue::new(saved.max_size).expect("device queue sizes are powers of two")
+            });
+        }
+        self.queue_sel = s.queue_sel;
+        self.device_features_sel = s.device_features_sel;
+        self.driver_features_sel = s.driver_features_sel;
+        self.driver_features = s.driver_features;
+        self.status = s.status;
+        self.isr = s.isr;
+        self.irq_level = s.irq_level;
+        self.config_generation = s.config_generation;
+        self.pending = s.pending;
+        self.written.clear();
+        self.dev.restore(&s.device);
+        self.irq.set_level(self.irq_level);
     }
 
     /// The device, for the machine's inspection (tests).

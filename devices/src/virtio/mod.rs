@@ -165,6 +165,13 @@ pub trait Device: Send {
     fn activate(&mut self, _features: u64) {}
     /// The driver reset the device (Status 0): back to the state before activation.
     fn reset(&mut self) {}
+    /// The device's own state beyond its queues, for a machine snapshot (empty when
+    /// it has none the guest can observe).
+    fn save(&self) -> Vec<u8> {
+        Vec::new()
+    }
+    /// Loads what [`Device::save`] gave.
+    fn restore(&mut self, _state: &[u8]) {}
     /// The driver notified `queue` (QueueNotify): take its available chains.
     fn notify(&mut self, queue: usize, queues: &mut Queues) -> Result<(), Fault>;
     /// Called at every service point of an active device, after notifications: work that

@@ -43,6 +43,16 @@ impl Rng {
 }
 
 impl Device for Rng {
+    fn save(&self) -> Vec<u8> {
+        self.state.to_le_bytes().to_vec()
+    }
+
+    fn restore(&mut self, state: &[u8]) {
+        if let Ok(bytes) = state.try_into() {
+            self.state = u64::from_le_bytes(bytes);
+        }
+    }
+
     fn name(&self) -> &'static str {
         "virtio-rng"
     }
