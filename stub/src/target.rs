@@ -165,8 +165,14 @@ impl MultiThreadBase for DebugTarget<'_> {
     }
 
     #[inline(always)]
+    /// The vCPU that stopped last comes first: gdb names no thread for a reverse step
+    /// (`Hc0` then `bs`), and gdbstub gives "any thread" as the first listed, so the
+    /// step acts on the thread gdb switched to at the stop. (gdb numbers threads in the
+    /// order it first sees them, at attach, so the order does not renumber them.)
     fn list_active_threads(&mut self, active: &mut dyn FnMut(Tid)) -> Result<(), Self::Error> {
-        for n in 0..self.machine.vcpu_count() {
+        let first = self.vcpu;
+        active(tid(first));
+        for n in (0..self.machine.vcpu_count()).filter(|&n| n != first) {
             active(tid(n));
         }
         Ok(())
