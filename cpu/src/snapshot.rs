@@ -1,9 +1,10 @@
 //! A vCPU's state in a snapshot (time travel, `savevm`): everything the guest can observe
-//! and the executor's position, as a plain struct. What only speeds execution up — the
-//! TLB, the fast TLB, translated code — is dropped on restore and rebuilt as the guest runs
-//! (a guest that invalidates its TLB as the architecture asks cannot tell).
+//! and the executor's position, as a plain struct, the TLB's entries included (a stale one
+//! is observable until the guest's TLBI). What only speeds execution up — the fast TLB,
+//! translated code — is dropped on restore and rebuilt as the guest runs.
 
 use crate::cpu::Cpu;
+use crate::mmu::tlb::TlbState;
 use crate::state::CpuState;
 use crate::sysreg::SysRegs;
 use crate::timer::Timers;
@@ -23,6 +24,7 @@ pub struct CpuSnapshot {
     pub lines: u8,
     /// A watchpoint stop not yet run past (its instruction runs unwatched next).
     pub pending_watch: Option<WatchHit>,
+    pub tlb: TlbState,
 }
 
 impl Cpu {
@@ -37,10 +39,11 @@ impl Cpu {
             stream_seen: self.stream_seen,
             lines: self.lines.level(),
             pending_watch: self.watchpoints.pending(),
+            tlb: self.tlb.save(),
         }
     }
 
-    /// Puts the vCPU back where `snap` was taken; its cached translations are dropped.
+    /// Puts the vCPU back where `snap` was taken; its translated code is not its state.
     /// Breakpoints and watchpoints stay (they are the debugger's, not the guest's).
     pub fn restore(&mut self, snap: &CpuSnapshot) {
         self.s = snap.s.clone();
@@ -52,6 +55,6 @@ impl Cpu {
         self.stream_seen = snap.stream_seen;
         self.lines.set_level(snap.lines);
         self.watchpoints.set_pending(snap.pending_watch);
-        self.tlb.flush();
+        self.tlb.restore(&snap.tlb);
     }
 }

@@ -274,6 +274,13 @@ impl Machine {
         Ok(())
     }
 
+    /// Sends the PL011's output to `out` instead of the terminal (silenced during
+    /// replays of history, as the terminal is).
+    pub fn set_console_output(&mut self, out: Box<dyn std::io::Write + Send>) {
+        let muted = Muted::new(out, self.mute.clone());
+        self.uart.lock().set_output(Box::new(muted));
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -35,7 +35,7 @@ const TLBI_VA_BITS: u64 = bits(55, TLB_PAGE_SHIFT);
 
 /// One cached translation of a 4 KiB VA page. `#[repr(C)]` for generated code.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TlbEntry {
     /// The VA of the page (all 64 bits, top byte included), or `INVALID_TAG`.
     pub tag: u64,
@@ -65,7 +65,7 @@ fn slot(va: u64) -> usize {
 }
 
 /// A TLB maintenance operation (the TLBI system instructions), with its operand decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TlbiOp {
     /// VMALLE1: everything.
     All,
@@ -99,7 +99,7 @@ const BROADCAST_LOG: usize = 64;
 
 /// TLB maintenance broadcast to every vCPU of a machine (TLBI ...IS). Shared through
 /// [`crate::mem::Mem`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TlbBroadcast {
     /// The latest operations, oldest first.
     log: VecDeque<TlbiOp>,
@@ -204,6 +204,24 @@ impl FastTlb {
     }
 }
 
+/// What a TLB holds, for a snapshot: its entries are guest-observable (a translation
+/// the tables no longer give stays usable until a TLBI), so a replay needs them exact.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TlbState {
+    entries: Vec<TlbEntry>,
+    asid: u16,
+    sizes: u64,
+    used: bool,
+    seen: u64,
+}
+
+impl std::fmt::Debug for TlbState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let valid = self.entries.iter().filter(|e| e.tag != INVALID_TAG).count();
+        write!(f, "TlbState {{ {valid} entries, asid {}, seen {} }}", self.asid, self.seen)
+    }
+}
+
 /// The software TLB of one vCPU.
 pub struct Tlb {
     entries: Box<[TlbEntry; TLB_ENTRIES]>,
@@ -292,6 +310,28 @@ impl Tlb {
             self.sizes = 0;
             self.used = false;
         }
+    }
+
+    pub fn save(&self) -> TlbState {
+        TlbState {
+            entries: self.entries.to_vec(),
+            asid: self.asid,
+            sizes: self.sizes,
+            used: self.used,
+            seen: self.seen,
+        }
+    }
+
+    /// Loads what [`Tlb::save`] gave; the fast TLB (a cache of this one) starts empty.
+    pub fn restore(&mut self, s: &TlbState) {
+        for (e, saved) in self.entries.iter_mut().zip(&s.entries) {
+            *e = *saved;
+        }
+        self.asid = s.asid;
+        self.sizes = s.sizes;
+        self.used = s.used;
+        self.seen = s.seen;
+        self.fast.clear();
     }
 
     /// Performs a TLB maintenance operation on this TLB.

@@ -41,8 +41,16 @@ pub(crate) struct History {
     inputs: InputLog,
     ram: RamHistory,
     budget: u64,
+    /// Instructions between snapshots ([`INTERVAL`]; tests take them closer).
+    interval: u64,
     /// The machine stands at a recorded position before the end of history.
     past: bool,
+    /// Replays that did not meet a recorded stop (none, unless something escapes the
+    /// snapshots or the log).
+    diverged: u32,
+    /// Tests: the state's text after each live move, for replays to compare with.
+    #[cfg(test)]
+    pub(crate) after_move: Vec<String>,
     /// Hits noted by a search, with their keys (`travel.rs`).
     found: Vec<(Key, usize, armvirt_cpu::replay::Hit)>,
 }
@@ -93,7 +101,11 @@ impl Machine {
             inputs: InputLog::default(),
             ram,
             budget,
+            interval: INTERVAL,
             past: false,
+            diverged: 0,
+            #[cfg(test)]
+            after_move: Vec::new(),
             found: Vec::new(),
         }));
     }
@@ -187,7 +199,7 @@ impl Machine {
     }
 
     /// Instructions executed by all vCPUs together.
-    pub(crate) fn ticks(&self) -> u64 {
+    pub fn ticks(&self) -> u64 {
         self.vcpus.iter().map(|v| v.cpu.icount).sum()
     }
 
@@ -217,10 +229,30 @@ impl Machine {
             }),
             Round::Continue | Round::Idle => {
                 h.journal.round();
+                #[cfg(test)]
+                self.record_after_move();
                 self.snapshot_if_due();
+                return;
             }
             // A paused round did not run; after the end nothing is replayed.
             Round::Paused | Round::End(_) => {}
+        }
+        #[cfg(test)]
+        self.record_after_move();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn record_after_move(&mut self) {
+        if std::env::var_os("DBG_MOVES").is_none() || self.replaying {
+            return;
+        }
+        let text = crate::history::walk_tests::debug_text(self);
+        if let Some(h) = self.history.as_mut() {
+            let n = h.journal.len();
+            h.after_move.resize(n, String::new());
+            if n > 0 {
+                h.after_move[n - 1] = text;
+            }
         }
     }
 
@@ -232,6 +264,8 @@ impl Machine {
         if let Some(h) = self.history.as_mut() {
             h.journal.push(Move::Step { vcpu, irqs, watch });
         }
+        #[cfg(test)]
+        self.record_after_move();
     }
 
     fn snapshot_if_due(&mut self) {
@@ -240,7 +274,7 @@ impl Machine {
             return;
         };
         let last = h.snaps.last().map_or(0, |s| s.ticks);
-        if ticks.saturating_sub(last) >= INTERVAL {
+        if ticks.saturating_sub(last) >= h.interval {
             self.take_snapshot();
         }
     }
@@ -318,3 +352,7 @@ impl Machine {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod walk_tests;

@@ -7,6 +7,7 @@ use crate::machine::Machine;
 use crate::vcpu::{Power, Wait};
 use armvirt_cpu::snapshot::CpuSnapshot;
 use armvirt_cpu::Monitors;
+use armvirt_cpu::mmu::tlb::TlbBroadcast;
 use armvirt_devices::gic::v2::GicV2State;
 use armvirt_devices::gic::v3::GicV3State;
 use armvirt_devices::pl011::Pl011State;
@@ -25,6 +26,8 @@ pub(crate) struct VcpuState {
 pub(crate) struct MachineState {
     pub vcpus: Vec<VcpuState>,
     pub monitors: Monitors,
+    /// TLB maintenance broadcast but not yet applied by every vCPU.
+    pub tlbi: TlbBroadcast,
     pub now_ns: u64,
     pub epoch: u64,
     pub stopped: bool,
@@ -59,6 +62,7 @@ impl Machine {
                 })
                 .collect(),
             monitors: self.monitors.clone(),
+            tlbi: self.tlbi.clone(),
             now_ns: self.now_ns,
             epoch: self.epoch,
             stopped: self.stopped,
@@ -75,6 +79,7 @@ impl Machine {
         }
         // In place: generated code holds the address of the monitors' armed count.
         self.monitors.clone_from(&s.monitors);
+        self.tlbi.clone_from(&s.tlbi);
         self.now_ns = s.now_ns;
         self.epoch = s.epoch;
         self.stopped = s.stopped;

@@ -171,6 +171,12 @@ impl Machine {
         self.set_past(false);
     }
 
+    fn note_divergence(&mut self) {
+        if let Some(h) = self.history.as_mut() {
+            h.diverged += 1;
+        }
+    }
+
     fn set_past(&mut self, past: bool) {
         if let Some(h) = self.history.as_mut() {
             h.past = past;
@@ -193,6 +199,9 @@ impl Machine {
             .unwrap_or(0);
         let from = h.snaps[i].at;
         let to = h.journal.len();
+        if std::env::var_os("DBG_SEEK").is_some() {
+            eprintln!("DBG seek {target:?} snap {i} at {from} icounts {:?} epoch {} ; moves {:?}", h.snaps[i].state.vcpus.iter().map(|v| v.cpu.icount).collect::<Vec<_>>(), h.snaps[i].state.epoch, (from..to.min(from+40)).map(|j| h.journal.get(j).unwrap()).collect::<Vec<_>>());
+        }
         self.restore_snapshot(i);
         let stash = self.stash_debug();
         let r = self.replay_moves(from, to, Some(target));
@@ -268,6 +277,7 @@ impl Machine {
                         // Replays are exact; a round that does not stop where it did
                         // means history cannot be trusted further.
                         eprintln!("armvirt: history replay diverged at move {j}");
+                        self.note_divergence();
                         break 'moves;
                     };
                     let here = self.vcpus[v].cpu.icount;
@@ -302,11 +312,31 @@ impl Machine {
                     }
                 }
             }
+            #[cfg(test)]
+            if std::env::var_os("DBG_MOVES").is_some() {
+                self.compare_after_move(j);
+            }
         }
         self.set_stops(None, None);
         self.console_mute(false);
         self.replaying = false;
         result
+    }
+
+    #[cfg(test)]
+    fn compare_after_move(&mut self, j: usize) {
+        let Some(h) = self.history.as_ref() else { return };
+        let Some(want) = h.after_move.get(j).filter(|w| !w.is_empty()) else { return };
+        let got = crate::history::walk_tests::debug_text(self);
+        if &got != want {
+            eprintln!("DBG replay differs after move {j} {:?}", h.journal.get(j));
+            for (i, (a, b)) in want.split(", ").zip(got.split(", ")).enumerate() {
+                if a != b {
+                    eprintln!("  field {i}: live {a:?} replay {b:?}");
+                }
+            }
+            panic!("replay differs");
+        }
     }
 
     /// A recorded watchpoint stop: the vCPU is left as the stop left it (its next run
@@ -335,6 +365,7 @@ impl Machine {
         cpu.replay.note_hits = noting;
         if !matches!(step, DebugStep::Watchpoint(_)) {
             eprintln!("armvirt: history replay diverged at a watchpoint step of vCPU {vcpu}");
+            self.note_divergence();
         }
         self.note_watch_hit(vcpu, hit);
     }
