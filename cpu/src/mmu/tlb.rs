@@ -186,6 +186,19 @@ impl FastTlb {
         self.used = true;
     }
 
+    /// Drops the entries of the page at VA `page`, in every set.
+    pub fn forget_page(&mut self, page: u64) {
+        if !self.used {
+            return;
+        }
+        let i = (page >> TLB_PAGE_SHIFT) as usize & (FAST_TLB_ENTRIES - 1);
+        for set in self.sets.iter_mut() {
+            if set[i].tag == page {
+                set[i] = FAST_EMPTY;
+            }
+        }
+    }
+
     pub fn clear(&mut self) {
         if self.used {
             for set in self.sets.iter_mut() {
@@ -288,8 +301,15 @@ impl Tlb {
         &self.entries[slot(va)]
     }
 
-    /// Caches the 4 KiB piece of `t` that holds `va`.
+    /// Caches the 4 KiB piece of `t` that holds `va`. The fast TLB forgets the entry this
+    /// one replaces: it only ever holds pages this TLB holds, so whether an access hits
+    /// there or here, this TLB's contents evolve the same (a snapshot restores them with
+    /// the fast TLB empty, and the replay must fill the same entries).
     pub fn fill(&mut self, va: u64, t: &Translation) {
+        let old = self.entries[slot(va)].tag;
+        if old != INVALID_TAG {
+            self.fast.forget_page(old);
+        }
         self.entries[slot(va)] = TlbEntry {
             tag: va & !PAGE_MASK,
             pa: t.pa & !PAGE_MASK,

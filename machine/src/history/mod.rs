@@ -234,21 +234,27 @@ impl Machine {
                 self.snapshot_if_due();
                 return;
             }
-            // A paused round did not run; after the end nothing is replayed.
-            Round::Paused | Round::End(_) => {}
+            // A round that ended the run (a deadlock the debugger may look at) took its
+            // epoch and its inputs: a replay repeats it (idle, in a replay). A paused round
+            // did not run.
+            Round::End(_) => h.journal.round(),
+            Round::Paused => {}
         }
         #[cfg(test)]
         self.record_after_move();
     }
 
+    /// Tests, under `ARMVIRT_CHECK_REPLAY`: keeps the state after each live move for
+    /// replays to compare with (`travel.rs`).
     #[cfg(test)]
     pub(crate) fn record_after_move(&mut self) {
-        if std::env::var_os("DBG_MOVES").is_none() || self.replaying {
+        if std::env::var_os("ARMVIRT_CHECK_REPLAY").is_none() || self.replaying {
             return;
         }
         let text = crate::history::walk_tests::debug_text(self);
         if let Some(h) = self.history.as_mut() {
             let n = h.journal.len();
+
             h.after_move.resize(n, String::new());
             if n > 0 {
                 h.after_move[n - 1] = text;

@@ -199,9 +199,6 @@ impl Machine {
             .unwrap_or(0);
         let from = h.snaps[i].at;
         let to = h.journal.len();
-        if std::env::var_os("DBG_SEEK").is_some() {
-            eprintln!("DBG seek {target:?} snap {i} at {from} icounts {:?} epoch {} ; moves {:?}", h.snaps[i].state.vcpus.iter().map(|v| v.cpu.icount).collect::<Vec<_>>(), h.snaps[i].state.epoch, (from..to.min(from+40)).map(|j| h.journal.get(j).unwrap()).collect::<Vec<_>>());
-        }
         self.restore_snapshot(i);
         let stash = self.stash_debug();
         let r = self.replay_moves(from, to, Some(target));
@@ -313,7 +310,7 @@ impl Machine {
                 }
             }
             #[cfg(test)]
-            if std::env::var_os("DBG_MOVES").is_some() {
+            if std::env::var_os("ARMVIRT_CHECK_REPLAY").is_some() {
                 self.compare_after_move(j);
             }
         }
@@ -323,13 +320,15 @@ impl Machine {
         result
     }
 
+    /// Tests, under `ARMVIRT_CHECK_REPLAY`: panics naming the first field where the replay
+    /// of move `j` left the machine otherwise than the live run did.
     #[cfg(test)]
     fn compare_after_move(&mut self, j: usize) {
         let Some(h) = self.history.as_ref() else { return };
         let Some(want) = h.after_move.get(j).filter(|w| !w.is_empty()) else { return };
         let got = crate::history::walk_tests::debug_text(self);
         if &got != want {
-            eprintln!("DBG replay differs after move {j} {:?}", h.journal.get(j));
+            eprintln!("replay differs from the live run after move {j} {:?}", h.journal.get(j));
             for (i, (a, b)) in want.split(", ").zip(got.split(", ")).enumerate() {
                 if a != b {
                     eprintln!("  field {i}: live {a:?} replay {b:?}");
