@@ -72,14 +72,26 @@ fn run_to(m: &mut Machine, ticks: u64) {
 
 fn qemu_boot(record: bool, dir: &std::path::Path) -> Option<f64> {
     let mut cmd = Command::new("qemu-system-aarch64");
-    cmd.args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-nographic", "-no-reboot"])
-        .arg("-kernel")
-        .arg(cache_dir().join("debian-cloud/Image"))
-        .arg("-initrd")
-        .arg(cache_dir().join("initramfs/initramfs.cpio.gz"))
-        .args(["-append", "console=ttyAMA0 quiet armvirt.script=none"]);
+    cmd.args([
+        "-M",
+        "virt",
+        "-cpu",
+        "cortex-a72",
+        "-m",
+        "1G",
+        "-nographic",
+        "-no-reboot",
+    ])
+    .arg("-kernel")
+    .arg(cache_dir().join("debian-cloud/Image"))
+    .arg("-initrd")
+    .arg(cache_dir().join("initramfs/initramfs.cpio.gz"))
+    .args(["-append", "console=ttyAMA0 quiet armvirt.script=none"]);
     let icount = if record {
-        format!("shift=auto,rr=record,rrfile={}", dir.join("rr.bin").display())
+        format!(
+            "shift=auto,rr=record,rrfile={}",
+            dir.join("rr.bin").display()
+        )
     } else {
         "shift=auto".into()
     };
@@ -117,7 +129,10 @@ fn main() {
         "  armvirt      without {plain:.2} s, keeping history {kept:.2} s: +{:.1} %",
         (kept / plain - 1.0) * 100.0
     );
-    match (med(&|| qemu_boot(false, &dir)), med(&|| qemu_boot(true, &dir))) {
+    match (
+        med(&|| qemu_boot(false, &dir)),
+        med(&|| qemu_boot(true, &dir)),
+    ) {
         (Some(q), Some(r)) => println!(
             "  QEMU icount  without {q:.2} s, rr=record {r:.2} s: +{:.1} %",
             (r / q - 1.0) * 100.0

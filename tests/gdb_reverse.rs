@@ -29,7 +29,14 @@ fn start(port: u16, extra: &[&str]) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .arg("-kernel")
         .arg(kernel)
-        .args(["-append", "console=ttyAMA0", "-m", "512M", "-S", "-nographic"])
+        .args([
+            "-append",
+            "console=ttyAMA0",
+            "-m",
+            "512M",
+            "-S",
+            "-nographic",
+        ])
         .args(["-gdb", &format!("tcp::{port}")])
         .args(extra)
         .stdin(Stdio::null())
@@ -45,7 +52,14 @@ fn start(port: u16, extra: &[&str]) -> Child {
 fn gdb(port: u16, script: &Path) -> String {
     let vmlinux = fixture(KERNEL_DIR).join("vmlinux");
     let child = Command::new("gdb-multiarch")
-        .args(["-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off"])
+        .args([
+            "-nx",
+            "-batch",
+            "-ex",
+            "set pagination off",
+            "-ex",
+            "set confirm off",
+        ])
         .arg("-ex")
         .arg(format!("target remote :{port}"))
         .arg("-x")
@@ -113,7 +127,10 @@ fn assert_retraced(out: &str, emu: &str, steps: usize) {
         format!("FORWARD {steps}/{steps}"),
         "PC-MOVED True".into(),
     ] {
-        assert!(out.contains(&line), "missing {line:?} in gdb's output:\n{out}\narmvirt:\n{emu}");
+        assert!(
+            out.contains(&line),
+            "missing {line:?} in gdb's output:\n{out}\narmvirt:\n{emu}"
+        );
     }
 }
 
@@ -145,7 +162,10 @@ fn reverse_stepi_on_the_second_vcpu_of_two() {
         retrace_script(50)
     );
     let (out, emu) = session("reverse-stepi-smp", &["-smp", "2"], &script);
-    assert!(out.contains("Thread 2 hit Breakpoint 1, __cpuinfo_store_cpu ("), "{out}");
+    assert!(
+        out.contains("Thread 2 hit Breakpoint 1, __cpuinfo_store_cpu ("),
+        "{out}"
+    );
     assert_retraced(&out, &emu, 50);
 }
 
@@ -160,7 +180,9 @@ fn values_after(out: &str, from: usize) -> Option<(usize, String, String)> {
 }
 
 fn tick(value: &str) -> u64 {
-    value.parse().unwrap_or_else(|_| panic!("{value:?} is not a jiffies value"))
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("{value:?} is not a jiffies value"))
 }
 
 #[test]
@@ -187,7 +209,12 @@ kill
     let (b, o2, t2) = values_after(&out, a).unwrap_or_else(|| panic!("{}", ctx()));
     let (c, o3, t3) = values_after(&out, b).unwrap_or_else(|| panic!("{}", ctx()));
     let (t1, t2, t3) = (tick(&t1), tick(&t2), tick(&t3));
-    assert_eq!((tick(&o2), t2, tick(&o3), t3), (t1, t1 + 1, t2, t2 + 1), "{}", ctx());
+    assert_eq!(
+        (tick(&o2), t2, tick(&o3), t3),
+        (t1, t1 + 1, t2, t2 + 1),
+        "{}",
+        ctx()
+    );
     let reverse = out.find("REVERSE").unwrap_or_else(|| panic!("{}", ctx()));
     assert!(reverse > c);
     // Backward, the last write before the present: the third tick's, its values swapped.
@@ -196,11 +223,27 @@ kill
     let after = &out[reverse..];
     // Stopped at the store itself (jiffies_64 += ticks in do_timer).
     assert!(after.contains("jiffies_64 += ticks;"), "{}", ctx());
-    assert!(after.contains("<do_timer+") && after.contains("\tstr\t"), "{}", ctx());
+    assert!(
+        after.contains("<do_timer+") && after.contains("\tstr\t"),
+        "{}",
+        ctx()
+    );
     // reverse-finish: back to do_timer's call site in tick_periodic.
-    assert!(after.contains("tick_periodic (") && after.contains("do_timer(1);"), "{}", ctx());
+    assert!(
+        after.contains("tick_periodic (") && after.contains("do_timer(1);"),
+        "{}",
+        ctx()
+    );
     let start = out.find("TO-START").unwrap_or_else(|| panic!("{}", ctx()));
     let end = &out[start..];
-    assert!(end.contains("No more reverse-execution history."), "{}", ctx());
-    assert!(end.contains("= 0x40000000"), "back at the boot stub: {}", ctx());
+    assert!(
+        end.contains("No more reverse-execution history."),
+        "{}",
+        ctx()
+    );
+    assert!(
+        end.contains("= 0x40000000"),
+        "back at the boot stub: {}",
+        ctx()
+    );
 }

@@ -162,7 +162,13 @@ impl GuestRam {
         let mut vec = vec![0u8; len.div_ceil(host_page)];
         // SAFETY: the mapping is `len` bytes at a page-aligned address; `vec` has a byte
         // per host page.
-        let r = unsafe { libc::mincore(self.map.as_ptr() as *mut libc::c_void, len, vec.as_mut_ptr()) };
+        let r = unsafe {
+            libc::mincore(
+                self.map.as_ptr() as *mut libc::c_void,
+                len,
+                vec.as_mut_ptr(),
+            )
+        };
         if r != 0 {
             // Cannot tell: every page counts.
             return (0..self.pages()).collect();

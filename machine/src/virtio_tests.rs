@@ -359,7 +359,8 @@ fn device_writes_drop_decoded_code_they_overwrite() {
         "nothing happens before the round boundary"
     );
     let code = &mut m.code;
-    m.virtio.service(&mut |addr, len| code.note_write(addr, len));
+    m.virtio
+        .service(&mut |addr, len| code.note_write(addr, len));
     assert_eq!(m.ram.slice(used + 2, 2).unwrap(), [1, 0]);
     assert!(
         m.code.get(buf).is_none(),

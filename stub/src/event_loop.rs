@@ -9,11 +9,11 @@
 use crate::server::Conn;
 use crate::target::{tid, Action, DebugTarget};
 use armvirt_machine::{DebugRun, DebugStep, RunEnd, Stop, Travel, WatchHit};
-use gdbstub::target::ext::base::reverse_exec::ReplayLogPosition;
 use gdbstub::common::Signal;
 use gdbstub::conn::ConnectionExt;
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::MultiThreadStopReason;
+use gdbstub::target::ext::base::reverse_exec::ReplayLogPosition;
 use std::marker::PhantomData;
 
 /// Rounds of vCPU quanta between two looks at the socket.

@@ -458,12 +458,20 @@ impl Cpu {
     pub(crate) fn run_jit(&mut self, m: &mut Mem<'_>, budget: u64) -> Exit {
         let end = self.icount.saturating_add(budget);
         self.tlb.sync(m.tlbi);
-        let breakpoints = !self.breakpoints.is_empty() || self.replay.active();
+        let breakpoints = !self.breakpoints.is_empty();
+        // With a stop position (time travel) or breakpoints, the dispatcher checks each
+        // block before it runs.
+        let checks = breakpoints || self.replay.active();
         if !self.watchpoints.is_empty() {
             // Every access must be checked: no fast path.
             self.tlb.fast.clear();
         }
-        self.jit.ctx.chain_end = if breakpoints { 0 } else { end };
+        self.jit.ctx.chain_end = match (breakpoints, self.replay.stop_at) {
+            (true, _) => 0,
+            // Chained blocks may run until a block could reach the stop.
+            (false, Some(stop)) => end.min(stop.saturating_sub(crate::exec::MAX_BLOCK as u64)),
+            (false, None) => end,
+        };
         self.jit.ctx.lines = self.lines.as_ptr();
         self.jit.ctx.fast_tlb = &mut *self.tlb.fast as *mut _ as *mut u8;
         self.jit.ctx.monitors_armed = m.monitors.armed_ptr();
@@ -472,7 +480,7 @@ impl Cpu {
             if self.lines.any() {
                 self.take_pending_interrupt();
             }
-            if breakpoints && self.stop_before_fetch() {
+            if checks && self.stop_before_fetch() {
                 return Exit::Breakpoint;
             }
             let pc = self.s.pc;
@@ -497,7 +505,7 @@ impl Cpu {
                 }
                 continue;
             };
-            if breakpoints && (self.block_has_breakpoint(pc, len) || self.stop_within(len as u64)) {
+            if checks && (self.block_has_breakpoint(pc, len) || self.stop_within(len as u64)) {
                 if let Some(x) = self.interp_block::<true>(m) {
                     return x;
                 }

@@ -231,7 +231,11 @@ pub struct TlbState {
 impl std::fmt::Debug for TlbState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let valid = self.entries.iter().filter(|e| e.tag != INVALID_TAG).count();
-        write!(f, "TlbState {{ {valid} entries, asid {}, seen {} }}", self.asid, self.seen)
+        write!(
+            f,
+            "TlbState {{ {valid} entries, asid {}, seen {} }}",
+            self.asid, self.seen
+        )
     }
 }
 

@@ -18,8 +18,8 @@ use crate::machine::Machine;
 use crate::run::Round;
 use crate::snapshot::ram::{RamHistory, SnapId};
 use inputs::{Input, InputLog, Phase};
-pub use journal::Move;
 use journal::Journal;
+pub use journal::Move;
 use state::MachineState;
 pub use travel::Travel;
 
@@ -144,8 +144,7 @@ impl Machine {
     /// Memory history holds now.
     pub fn history_bytes(&self) -> u64 {
         self.history.as_ref().map_or(0, |h| {
-            (h.ram.bytes() + h.inputs.bytes() + h.snaps.len() * std::mem::size_of::<Snap>())
-                as u64
+            (h.ram.bytes() + h.inputs.bytes() + h.snaps.len() * std::mem::size_of::<Snap>()) as u64
         })
     }
 
@@ -263,7 +262,12 @@ impl Machine {
     }
 
     /// Journals a live single step of `vcpu` that a watchpoint stopped (`watch`) or not.
-    pub(crate) fn note_step(&mut self, vcpu: usize, irqs: bool, watch: Option<armvirt_cpu::WatchHit>) {
+    pub(crate) fn note_step(
+        &mut self,
+        vcpu: usize,
+        irqs: bool,
+        watch: Option<armvirt_cpu::WatchHit>,
+    ) {
         if self.replaying {
             return;
         }

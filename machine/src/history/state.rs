@@ -5,9 +5,9 @@
 use crate::irqchip::IrqChip;
 use crate::machine::Machine;
 use crate::vcpu::{Power, Wait};
+use armvirt_cpu::mmu::tlb::TlbBroadcast;
 use armvirt_cpu::snapshot::CpuSnapshot;
 use armvirt_cpu::Monitors;
-use armvirt_cpu::mmu::tlb::TlbBroadcast;
 use armvirt_devices::gic::v2::GicV2State;
 use armvirt_devices::gic::v3::GicV3State;
 use armvirt_devices::pl011::Pl011State;

@@ -302,8 +302,7 @@ impl Machine {
                         }
                     }
                     let here = self.vcpus[vcpu].cpu.icount;
-                    if target.is_some_and(|t| t.after_step && (t.vcpu, t.icount) == (vcpu, here))
-                    {
+                    if target.is_some_and(|t| t.after_step && (t.vcpu, t.icount) == (vcpu, here)) {
                         result = Replayed::Reached { at_end: last };
                         break 'moves;
                     }
@@ -324,11 +323,18 @@ impl Machine {
     /// of move `j` left the machine otherwise than the live run did.
     #[cfg(test)]
     fn compare_after_move(&mut self, j: usize) {
-        let Some(h) = self.history.as_ref() else { return };
-        let Some(want) = h.after_move.get(j).filter(|w| !w.is_empty()) else { return };
+        let Some(h) = self.history.as_ref() else {
+            return;
+        };
+        let Some(want) = h.after_move.get(j).filter(|w| !w.is_empty()) else {
+            return;
+        };
         let got = crate::history::walk_tests::debug_text(self);
         if &got != want {
-            eprintln!("replay differs from the live run after move {j} {:?}", h.journal.get(j));
+            eprintln!(
+                "replay differs from the live run after move {j} {:?}",
+                h.journal.get(j)
+            );
             for (i, (a, b)) in want.split(", ").zip(got.split(", ")).enumerate() {
                 if a != b {
                     eprintln!("  field {i}: live {a:?} replay {b:?}");

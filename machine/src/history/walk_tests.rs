@@ -145,7 +145,11 @@ fn walk(cpus: u32, engine: Engine, moves: u32, seed: u64) -> Counts {
     let mut input = ConsoleInput::none();
     let mut rng = Rng(seed);
     for r in 0..WARMUP_ROUNDS {
-        assert_eq!(m.debug_run(&mut input, 1), DebugRun::Slice, "warm-up round {r}");
+        assert_eq!(
+            m.debug_run(&mut input, 1),
+            DebugRun::Slice,
+            "warm-up round {r}"
+        );
     }
     // Breakpoint candidates: PCs the walk stood at lately.
     let mut recent = vec![m.vcpus[0].cpu.s.pc];
@@ -164,7 +168,11 @@ fn walk(cpus: u32, engine: Engine, moves: u32, seed: u64) -> Counts {
                 if hash != first {
                     show_difference(text.get(&pos), &guest_state(m));
                 }
-                assert_eq!(hash, first, "move {} ({op}): state at {pos:?} differs from its first visit", c.moves);
+                assert_eq!(
+                    hash, first,
+                    "move {} ({op}): state at {pos:?} differs from its first visit",
+                    c.moves
+                );
                 c.revisits += 1;
                 c.revisits_of_live += first_live as u32;
             }
@@ -264,7 +272,12 @@ fn walk(cpus: u32, engine: Engine, moves: u32, seed: u64) -> Counts {
                 ("run", true)
             }
         };
-        assert_eq!(m.history.as_ref().unwrap().diverged, 0, "move {} ({op}) diverged", c.moves);
+        assert_eq!(
+            m.history.as_ref().unwrap().diverged,
+            0,
+            "move {} ({op}) diverged",
+            c.moves
+        );
         c.lives += (live && live_before) as u32;
         check(&m, &mut c, live && !m.in_past(), op);
         // Where the walk stood lately: breakpoints there are hit again soon, in loops.
@@ -282,7 +295,10 @@ fn assert_walk(c: &Counts, moves: u32) {
     eprintln!("walk: {c:?}");
     assert_eq!(c.moves, moves);
     assert!(c.revisits > moves / 5, "too few positions came back: {c:?}");
-    assert!(c.revisits_of_live > moves / 20, "too few checks against the live run: {c:?}");
+    assert!(
+        c.revisits_of_live > moves / 20,
+        "too few checks against the live run: {c:?}"
+    );
     assert!(c.ram_checks > c.revisits / 20, "too few RAM checks: {c:?}");
 }
 
