@@ -77,6 +77,9 @@ fn run(s: Settings) -> Result<ExitCode, String> {
         );
     }
     let mut machine = Machine::new(s.config).map_err(|e| e.to_string())?;
+    if let Some(file) = &s.loadvm {
+        machine.load_vm(file)?;
+    }
     if let Some(path) = s.dump_dtb {
         std::fs::write(&path, machine.dtb()).map_err(|e| {
             format!(

@@ -120,7 +120,7 @@ pub const PERIPH_ID: [u8; 4] = [0x11, 0x10, 0x14, 0x00];
 
 /// Everything the guest can observe, kept apart from the wiring so it can be saved and
 /// restored. Registers hold only their defined bits.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pl011State {
     /// Receive FIFO entries: data in 7:0, error bits in 11:8 (UARTDR's layout).
     pub rx_fifo: [u16; FIFO_DEPTH],

@@ -44,7 +44,7 @@ pub type Clock = Box<dyn Fn() -> u64 + Send>;
 
 /// Everything the guest can observe, kept apart from the wiring so it can be saved and
 /// restored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pl031State {
     /// Added to the time source (modulo 2^32) to give the counter.
     pub offset: u32,

@@ -5,14 +5,14 @@ use crate::memmap::mpidr_affinity;
 use armvirt_cpu::Cpu;
 
 /// PSCI's view of a core (PSCI spec DEN0022, AFFINITY_INFO's answers).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Power {
     On,
     Off,
 }
 
 /// What a vCPU that is on waits for (`run.rs` decides when it resumes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Wait {
     /// It runs.
     No,

@@ -55,6 +55,8 @@ pub struct Settings {
     pub dump_dtb: Option<PathBuf>,
     /// `--timeout`: host time after which the run ends (status 124).
     pub timeout: Option<Duration>,
+    /// `-loadvm FILE`: the machine starts from this savevm file.
+    pub loadvm: Option<PathBuf>,
 }
 
 /// `--version`'s line.
@@ -109,6 +111,7 @@ struct Builder {
     dump_dtb: Option<PathBuf>,
     timeout: Option<Duration>,
     history: Option<u64>,
+    loadvm: Option<PathBuf>,
     semihosting: bool,
     semihosting_config: Option<Merged>,
     semihosting_args: Vec<String>,
@@ -185,6 +188,7 @@ impl Builder {
                 )
             }
             "D" => self.log_file = Some(PathBuf::from(v)),
+            "loadvm" => self.loadvm = Some(PathBuf::from(v)),
             "history" => {
                 let size = armvirt_machine::config::parse_size(&v)
                     .map_err(|e| format!("invalid value for {spelled}: {e}"))?;
@@ -363,6 +367,7 @@ impl Builder {
             log_file: self.log_file,
             dump_dtb: self.dump_dtb.or(machine.dumpdtb.map(PathBuf::from)),
             timeout: self.timeout,
+            loadvm: self.loadvm,
         })
     }
 }

@@ -57,6 +57,7 @@ pub static OPTIONS: &[OptSpec] = &[
          "gdb server (127.0.0.1 unless HOST is given)"),
     opt!(["d"], Value("unimp,int,mmu,guest_errors"), "log these to stderr (or -D FILE)"),
     opt!(["D"], Value("FILE"), "write the -d log to FILE"),
+    opt!(["loadvm"], Value("FILE"), "start from a savevm file (armvirt: a file, not a qcow2 tag)"),
     opt!(["history"], Value("SIZE"),
          "armvirt: memory for reverse execution while gdb is attached (default 1G; 0: none)"),
     opt!(["timeout"], Value("SECONDS"),

@@ -24,6 +24,7 @@ armvirt monitor commands:
   phys on|off          gdb memory accesses by physical address (now: {phys})
   stepirq on|off       let single steps take pending interrupts (now: {stepirq})
   system_reset         reset the machine as PSCI SYSTEM_RESET would; gdb stays
+  savevm FILE          save the whole machine to FILE (start from it: -loadvm FILE)
   quit                 exit armvirt
 ";
 
@@ -137,6 +138,10 @@ impl DebugTarget<'_> {
                 None => "usage: stepirq on|off\n".into(),
             },
             ["system_reset"] => self.system_reset(),
+            ["savevm", file] => match self.machine.save_vm(std::path::Path::new(file)) {
+                Ok(size) => format!("saved the machine to {file} ({} KiB)\n", size >> 10),
+                Err(e) => format!("savevm: {e}\n"),
+            },
             ["quit" | "q"] => {
                 self.quit = true;
                 String::new()

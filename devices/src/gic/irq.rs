@@ -14,7 +14,7 @@ use super::{NUM_IRQS, PRIVATE_COUNT, SGI_COUNT, SPI_BASE};
 pub const ICFGR_EDGE: u32 = 0b10;
 
 /// One interrupt's state.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Irq {
     /// Forwarded to CPU interfaces (GICD_ISENABLER).
     pub enabled: bool,
@@ -84,7 +84,7 @@ pub const fn group_bit(group1: bool) -> u8 {
 }
 
 /// The highest priority pending interrupt of a CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hppi {
     pub id: u32,
     pub priority: u8,
@@ -92,7 +92,7 @@ pub struct Hppi {
 }
 
 /// Every interrupt's state: the SPIs, and each CPU's bank of SGIs and PPIs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Irqs {
     spis: Vec<Irq>,
     /// For each SPI, the CPUs it is routed to, bit n for CPU n (GICD_ITARGETSR for

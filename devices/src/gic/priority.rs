@@ -13,7 +13,7 @@ use super::irq::Hppi;
 pub const IDLE_PRIORITY: u16 = 0x100;
 
 /// How much of an 8-bit priority a CPU interface implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// Implemented priority bits (the top `bits` bits of the 8-bit field).
     pub bits: u8,
@@ -53,7 +53,7 @@ impl Model {
 }
 
 /// A CPU interface's priority state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuPriority {
     pub model: Model,
     /// Priority Mask: only interrupts of higher (numerically lower) priority are

@@ -77,8 +77,9 @@ pub const WINDOW: u64 = 0x200;
 /// What a transport holds that the guest can observe: its registers, each queue's
 /// setup and ring positions, and the device's own state ([`Device::save`]). The rings
 /// and buffers themselves are in guest RAM.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TransportState {
+    #[serde(with = "queue_states")]
     queues: Vec<QueueState>,
     queue_sel: u32,
     device_features_sel: u32,
@@ -90,6 +91,61 @@ pub struct TransportState {
     config_generation: u32,
     pending: u64,
     device: Vec<u8>,
+}
+
+/// `virtio-queue`'s plain queue state in a saved file, field for field.
+mod queue_states {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use virtio_queue::QueueState;
+
+    #[derive(Serialize, Deserialize)]
+    struct Saved {
+        max_size: u16,
+        next_avail: u16,
+        next_used: u16,
+        event_idx_enabled: bool,
+        size: u16,
+        ready: bool,
+        desc_table: u64,
+        avail_ring: u64,
+        used_ring: u64,
+    }
+
+    pub fn serialize<S: Serializer>(qs: &[QueueState], s: S) -> Result<S::Ok, S::Error> {
+        let saved: Vec<Saved> = qs
+            .iter()
+            .map(|q| Saved {
+                max_size: q.max_size,
+                next_avail: q.next_avail,
+                next_used: q.next_used,
+                event_idx_enabled: q.event_idx_enabled,
+                size: q.size,
+                ready: q.ready,
+                desc_table: q.desc_table,
+                avail_ring: q.avail_ring,
+                used_ring: q.used_ring,
+            })
+            .collect();
+        saved.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<QueueState>, D::Error> {
+        let saved = Vec::<Saved>::deserialize(d)?;
+        Ok(saved
+            .into_iter()
+            .map(|q| QueueState {
+                max_size: q.max_size,
+                next_avail: q.next_avail,
+                next_used: q.next_used,
+                event_idx_enabled: q.event_idx_enabled,
+                size: q.size,
+                ready: q.ready,
+                desc_table: q.desc_table,
+                avail_ring: q.avail_ring,
+                used_ring: q.used_ring,
+            })
+            .collect())
+    }
 }
 
 /// One virtio-mmio transport with its device plugged in.

@@ -11,7 +11,7 @@
 
 pub mod inputs;
 mod journal;
-mod state;
+pub(crate) mod state;
 mod travel;
 
 use crate::machine::Machine;

@@ -15,14 +15,14 @@ use armvirt_devices::pl031::Pl031State;
 use armvirt_devices::virtio::mmio::TransportState;
 use std::sync::atomic::Ordering;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct VcpuState {
     pub cpu: CpuSnapshot,
     pub power: Power,
     pub wait: Wait,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MachineState {
     pub vcpus: Vec<VcpuState>,
     pub monitors: Monitors,
@@ -35,7 +35,7 @@ pub(crate) struct MachineState {
 }
 
 /// Every device's own state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Devices {
     pub gic: GicState,
     pub uart: Pl011State,
@@ -43,7 +43,7 @@ pub(crate) struct Devices {
     pub virtio: Vec<TransportState>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum GicState {
     V2(GicV2State),
     V3(GicV3State),

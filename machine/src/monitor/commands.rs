@@ -21,7 +21,9 @@ info qtree  -- show device tree
 info registers [-a|vcpu] -- show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)
 info status  -- show the current VM status (running|paused)
 info version  -- show the version of QEMU
+loadvm file -- armvirt: restore the machine from a savevm file
 q|quit  -- quit the emulator
+savevm file -- armvirt: save the whole machine to a file (start from it with -loadvm file)
 stop  -- stop emulation
 system_powerdown  -- send system power down event
 system_reset  -- reset the system
@@ -68,6 +70,21 @@ pub(super) fn run(m: &mut Machine, mon: &mut Monitor, line: &str) -> (String, Op
         "system_powerdown" => "armvirt: this machine has no power button device (QEMU's virt \
              signals it through a PL061 GPIO key); nothing was sent to the guest\n"
             .into(),
+        // QEMU's take a snapshot tag inside a qcow2 disk; armvirt's take a file.
+        "savevm" => match args {
+            [file] => match m.save_vm(std::path::Path::new(file)) {
+                Ok(_) => String::new(),
+                Err(e) => format!("Error: {e}\n"),
+            },
+            _ => "Usage: savevm FILE\n".into(),
+        },
+        "loadvm" => match args {
+            [file] => match m.load_vm(std::path::Path::new(file)) {
+                Ok(()) => String::new(),
+                Err(e) => format!("Error: {e}\n"),
+            },
+            _ => "Usage: loadvm FILE\n".into(),
+        },
         "gdbserver" => "armvirt: the gdb server cannot be started from the monitor yet; \
              start armvirt with -gdb tcp::PORT or -s\n"
             .into(),

@@ -13,7 +13,7 @@ use crate::gic::{INTID_GROUP1_PENDING, INTID_SPURIOUS, NUM_IRQS, SGI_COUNT, SPI_
 pub const PRIORITY: PriorityModel = PriorityModel { bits: 8 };
 
 /// One CPU interface.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuInterfaceState {
     /// GICC_CTLR.
     pub ctlr: u32,
@@ -29,7 +29,7 @@ pub struct CpuInterfaceState {
 }
 
 /// A GICv2 (distributor and CPU interfaces): everything the guest can observe.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GicV2State {
     /// GICD_CTLR.
     pub ctlr: u32,

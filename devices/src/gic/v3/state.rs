@@ -22,7 +22,7 @@ pub const fn cpu_affinity(cpu: usize) -> u64 {
 }
 
 /// One CPU interface with its redistributor.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CpuInterfaceState {
     pub prio: CpuPriority,
     /// ICC_CTLR_EL1.EOImode: ICC_EOIR<n>_EL1 drops priority only.
@@ -39,7 +39,7 @@ pub struct CpuInterfaceState {
 
 /// A GICv3 (distributor, redistributors, CPU interfaces): everything the guest can
 /// observe.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GicV3State {
     /// GICD_CTLR's group enables.
     pub ctlr: u32,
