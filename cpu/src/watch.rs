@@ -126,6 +126,11 @@ impl Watchpoints {
     }
 
     #[inline(always)]
+    /// The watchpoints set.
+    pub fn iter(&self) -> impl Iterator<Item = &Watchpoint> {
+        self.set.iter()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
     }

@@ -228,10 +228,7 @@ impl Machine {
             }),
             Round::Continue | Round::Idle => {
                 h.journal.round();
-                #[cfg(test)]
-                self.record_after_move();
                 self.snapshot_if_due();
-                return;
             }
             // A round that ended the run (a deadlock the debugger may look at) took its
             // epoch and its inputs: a replay repeats it (idle, in a replay). A paused round

@@ -100,7 +100,17 @@ impl Machine {
             .iter()
             .rposition(|s| (s.ticks, s.state.epoch) <= (now.0, now.1))
             .unwrap_or(0);
+        let watched = self.watched_pages(vcpu);
         for i in (0..=last).rev() {
+            if let Some(pages) = &watched {
+                let h = self.history.as_ref().expect("history");
+                let skip = h.snaps.get(i + 1).is_some_and(|next| {
+                    !pages.iter().any(|&p| h.ram.may_have_written(next.ram, p))
+                });
+                if skip {
+                    continue;
+                }
+            }
             let hits = self.search(i, |key| key < now);
             if let Some(&(_, v, hit)) = hits.last() {
                 return self.go_to_hit(v, hit, true);
@@ -140,6 +150,41 @@ impl Machine {
     /// the access (where running backward meets it first); gdb then steps back over the
     /// instruction, as it steps forward over it after a forward stop, and finds the value
     /// changed.
+    /// With only write watchpoints set (no breakpoint, no read watch), the RAM pages they
+    /// cover as `vcpu` translates them now: an interval that never wrote one of them holds
+    /// no hit. `None` when anything else is set or an address does not translate to RAM.
+    fn watched_pages(&mut self, vcpu: usize) -> Option<Vec<usize>> {
+        let cpu = &self.vcpus[vcpu].cpu;
+        if !cpu.breakpoints.is_empty() || cpu.watchpoints.is_empty() {
+            return None;
+        }
+        let ranges: Vec<(u64, u64)> = cpu
+            .watchpoints
+            .iter()
+            .map(|w| (w.addr, w.len.max(1), w.kind))
+            .filter(|r| r.2 == armvirt_cpu::WatchKind::Write)
+            .map(|(a, l, _)| (a, l))
+            .collect();
+        if ranges.len() != cpu.watchpoints.iter().count() {
+            return None;
+        }
+        let mut pages = Vec::new();
+        for (addr, len) in ranges {
+            let mut va = addr & !0xfff;
+            while va < addr.saturating_add(len) {
+                // A page that does not translate (or is not RAM) cannot be ruled out.
+                let t = self.translate_walk(vcpu, va).1.ok()?;
+                let base = self.ram.base();
+                if !self.ram.contains(t.pa, 1) {
+                    return None;
+                }
+                pages.push(((t.pa - base) / crate::ram::PAGE) as usize);
+                va += 0x1000;
+            }
+        }
+        Some(pages)
+    }
+
     fn go_to_hit(&mut self, vcpu: usize, hit: Hit, backward: bool) -> Travel {
         let after = backward && matches!(hit.kind, HitKind::Watch(_));
         let target = Target {

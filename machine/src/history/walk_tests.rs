@@ -184,7 +184,7 @@ fn walk(cpus: u32, engine: Engine, moves: u32, seed: u64) -> Counts {
             }
         }
         // RAM too, on every eighth first visit and on every return to one of those.
-        let first_with_ram = !ram_hashes.contains_key(&pos) && c.moves % 8 == 0;
+        let first_with_ram = !ram_hashes.contains_key(&pos) && c.moves.is_multiple_of(8);
         if first_with_ram || ram_hashes.contains_key(&pos) {
             let ram = state_hash(m, true);
             match ram_hashes.entry(pos) {
@@ -249,15 +249,25 @@ fn walk(cpus: u32, engine: Engine, moves: u32, seed: u64) -> Counts {
                 ("continue", live)
             }
             7 => {
+                // A breakpoint, a breakpoint and the watchpoint, or the watchpoint alone
+                // (whose search skips intervals that never wrote its page).
                 let pc = recent[rng.below(recent.len() as u64) as usize];
-                m.add_breakpoint(pc);
-                let watch = rng.below(3) == 0;
+                let (bp, watch) = match rng.below(3) {
+                    0 => (true, false),
+                    1 => (true, true),
+                    _ => (false, true),
+                };
+                if bp {
+                    m.add_breakpoint(pc);
+                }
                 if watch {
                     m.add_watchpoint(stack_slot, 8, WatchKind::Write);
                 }
                 let t = m.reverse_continue(vcpu);
                 c.begins += (t == Travel::Begin) as u32;
-                m.remove_breakpoint(pc);
+                if bp {
+                    m.remove_breakpoint(pc);
+                }
                 if watch {
                     m.remove_watchpoint(stack_slot, 8, WatchKind::Write);
                 }

@@ -21,6 +21,9 @@ type Page = Box<[u8]>;
 pub struct RamHistory {
     /// Every retained snapshot, in order, with the pages it holds a copy of.
     snaps: Vec<(SnapId, Vec<usize>)>,
+    /// Each retained snapshot's pages written (or restored) since the snapshot before:
+    /// a search for writes to a page need not replay an interval that never wrote it.
+    written: Vec<BTreeSet<usize>>,
     /// Each page's copies, oldest first, tagged with the snapshot they belong to.
     versions: HashMap<usize, Vec<(SnapId, Page)>>,
     /// Pages that may differ from the last snapshot beyond what the dirty bitmap says:
@@ -36,6 +39,7 @@ impl RamHistory {
         ram.track_dirty(true);
         let mut h = RamHistory {
             snaps: Vec::new(),
+            written: Vec::new(),
             versions: HashMap::new(),
             touched: BTreeSet::new(),
             next: 0,
@@ -47,6 +51,7 @@ impl RamHistory {
             h.keep(p, id, ram.page(p));
         }
         h.snaps.push((id, resident));
+        h.written.push(BTreeSet::new());
         h
     }
 
@@ -84,6 +89,7 @@ impl RamHistory {
         let last = self.snaps.last().map(|s| s.0);
         let id = self.new_id();
         let mut pages = Vec::new();
+        self.written.push(candidates.clone());
         for p in candidates {
             let now = ram.page(p);
             let same = match last.and_then(|l| self.content_at(p, l)) {
@@ -142,6 +148,8 @@ impl RamHistory {
             return;
         }
         let (_, pages) = self.snaps.remove(i);
+        let written = self.written.remove(i);
+        self.written[i].extend(written);
         let next = self.snaps[i].0;
         for p in pages {
             let Some(v) = self.versions.get_mut(&p) else {
@@ -157,6 +165,15 @@ impl RamHistory {
                 v[k].0 = next;
                 self.snaps[i].1.push(p);
             }
+        }
+    }
+
+    /// Whether the interval that ends at snapshot `id` may have written page `page`
+    /// (true when `id` is not a snapshot held).
+    pub fn may_have_written(&self, id: SnapId, page: usize) -> bool {
+        match self.snaps.iter().position(|s| s.0 == id) {
+            Some(i) => self.written[i].contains(&page),
+            None => true,
         }
     }
 
