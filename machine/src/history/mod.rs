@@ -48,6 +48,8 @@ pub(crate) struct History {
     /// Replays that did not meet a recorded stop (none, unless something escapes the
     /// snapshots or the log).
     diverged: u32,
+    /// Intervals replayed by searches (tests count them).
+    pub(crate) searched: u32,
     /// Tests: the state's text after each live move, for replays to compare with.
     #[cfg(test)]
     pub(crate) after_move: Vec<String>,
@@ -104,6 +106,7 @@ impl Machine {
             interval: INTERVAL,
             past: false,
             diverged: 0,
+            searched: 0,
             #[cfg(test)]
             after_move: Vec::new(),
             found: Vec::new(),
@@ -363,3 +366,7 @@ impl Machine {
 #[cfg(test)]
 #[path = "walk_tests.rs"]
 mod walk_tests;
+
+#[cfg(test)]
+#[path = "travel_tests.rs"]
+mod travel_tests;

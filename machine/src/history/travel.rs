@@ -266,6 +266,7 @@ impl Machine {
         let from = h.snaps[i].at;
         let to = h.snaps.get(i + 1).map_or(h.journal.len(), |s| s.at);
         h.found.clear();
+        h.searched += 1;
         self.restore_snapshot(i);
         for v in &mut self.vcpus {
             v.cpu.replay.note_hits = true;
