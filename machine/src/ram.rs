@@ -154,6 +154,14 @@ impl GuestRam {
         &mut self.map[off..off + PAGE as usize]
     }
 
+    /// The pages that hold anything: backed by the host and not all zeros (what a saved
+    /// machine keeps; every other page reads zero).
+    pub fn nonzero_pages(&self) -> impl Iterator<Item = usize> + '_ {
+        self.resident_pages()
+            .into_iter()
+            .filter(|&p| self.page(p).iter().any(|&b| b != 0))
+    }
+
     /// Which pages the host has ever backed with memory (the others read as zero): the
     /// kernel's page residency (mincore), so a 64 GiB guest's untouched RAM is not read.
     pub fn resident_pages(&self) -> Vec<usize> {

@@ -85,13 +85,10 @@ pub(crate) fn debug_text(m: &Machine) -> String {
     if std::env::var_os("ARMVIRT_CHECK_REPLAY_RAM").is_none() {
         return t;
     }
-    for p in m.ram.resident_pages() {
-        let page = m.ram.page(p);
-        if page.iter().any(|&b| b != 0) {
-            let mut h = DefaultHasher::new();
-            page.hash(&mut h);
-            t.push_str(&format!(", page {p:#x}={:x}", h.finish()));
-        }
+    for p in m.ram.nonzero_pages() {
+        let mut h = DefaultHasher::new();
+        m.ram.page(p).hash(&mut h);
+        t.push_str(&format!(", page {p:#x}={:x}", h.finish()));
     }
     t
 }
@@ -100,13 +97,10 @@ fn state_hash(m: &Machine, with_ram: bool) -> u64 {
     let mut h = DefaultHasher::new();
     guest_state(m).hash(&mut h);
     if with_ram {
-        // The pages the host backs, zero pages left out (reading one may back it).
-        for p in m.ram.resident_pages() {
-            let page = m.ram.page(p);
-            if page.iter().any(|&b| b != 0) {
-                p.hash(&mut h);
-                page.hash(&mut h);
-            }
+        // Zero pages left out: reading one may back it.
+        for p in m.ram.nonzero_pages() {
+            p.hash(&mut h);
+            m.ram.page(p).hash(&mut h);
         }
     }
     h.finish()

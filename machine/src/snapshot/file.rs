@@ -70,12 +70,7 @@ impl Machine {
         let mut z = DeflateEncoder::new(out, Compression::fast());
         bincode::serialize_into(&mut z, &state)
             .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
-        let pages: Vec<usize> = self
-            .ram
-            .resident_pages()
-            .into_iter()
-            .filter(|&p| self.ram.page(p).iter().any(|&b| b != 0))
-            .collect();
+        let pages: Vec<usize> = self.ram.nonzero_pages().collect();
         z.write_all(&(pages.len() as u64).to_le_bytes())
             .map_err(fail)?;
         for p in pages {

@@ -33,12 +33,9 @@ fn machine(ram: u64) -> (Machine, Buf) {
 fn state_hash(m: &Machine) -> u64 {
     let mut h = DefaultHasher::new();
     format!("{:?}", m.save_state()).hash(&mut h);
-    for p in m.ram.resident_pages() {
-        let page = m.ram.page(p);
-        if page.iter().any(|&b| b != 0) {
-            p.hash(&mut h);
-            page.hash(&mut h);
-        }
+    for p in m.ram.nonzero_pages() {
+        p.hash(&mut h);
+        m.ram.page(p).hash(&mut h);
     }
     h.finish()
 }
