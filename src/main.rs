@@ -13,6 +13,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use armvirt_machine::config::GdbAddr;
+use armvirt_machine::record::Recording;
+use armvirt_machine::rtc::RtcBase;
 use armvirt_machine::{Machine, RunEnd, Stop};
 use armvirt_stub::{Listener, Served};
 use qemu_cli::{Request, Settings};
@@ -76,9 +78,28 @@ fn run(s: Settings) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let mut machine = Machine::new(s.config).map_err(|e| e.to_string())?;
+    let mut config = s.config;
+    let replay = match &s.replay {
+        Some(file) => {
+            let rec = Recording::read(file)?;
+            // The recorded run's clock start, not the host's now.
+            config.rtc_base = RtcBase::DateTime(rec.rtc_start as u32);
+            Some(rec)
+        }
+        None => None,
+    };
+    if s.record.is_some() && replay.is_some() {
+        return Err("--record and --replay cannot be used together".into());
+    }
+    let mut machine = Machine::new(config).map_err(|e| e.to_string())?;
     if let Some(file) = &s.loadvm {
         machine.load_vm(file)?;
+    }
+    if let Some(rec) = replay {
+        machine.replay_from(rec)?;
+    }
+    if let Some(file) = &s.record {
+        machine.record_to(file)?;
     }
     if let Some(path) = s.dump_dtb {
         std::fs::write(&path, machine.dtb()).map_err(|e| {
@@ -114,6 +135,11 @@ fn run(s: Settings) -> Result<ExitCode, String> {
         }
         None => machine.run(),
     };
+    match machine.finish_recording() {
+        Ok(Some(hash)) => eprintln!("armvirt: state hash at the end: {hash:016x}"),
+        Ok(None) => {}
+        Err(e) => eprintln!("armvirt: {e}"),
+    }
     match end {
         // A reset ends the run only under -no-reboot: QEMU then exits 0, silently.
         Ok(RunEnd::PowerOff | RunEnd::Reset) => Ok(ExitCode::SUCCESS),

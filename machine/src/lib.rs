@@ -25,6 +25,7 @@ pub mod options;
 pub mod placeholder;
 pub mod psci;
 pub mod ram;
+pub mod record;
 pub mod rtc;
 pub mod run;
 pub mod semihosting;

@@ -83,6 +83,10 @@ pub struct Machine {
     pub(crate) replaying: bool,
     /// Silences the UART's output while set (replays).
     pub(crate) mute: Arc<std::sync::atomic::AtomicBool>,
+    /// The RTC's starting count of seconds (a recording keeps it).
+    pub(crate) rtc_start: u64,
+    /// `--record` / `--replay` (`record.rs`).
+    pub(crate) recorder: Option<Box<crate::record::Recorder>>,
 }
 
 /// See [`Machine::block_hook`]: the vCPU's index and state after one of its blocks.
@@ -242,6 +246,8 @@ impl Machine {
             history: None,
             replaying: false,
             mute,
+            rtc_start: rtc_base,
+            recorder: None,
         })
     }
 

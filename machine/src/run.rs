@@ -63,6 +63,8 @@ pub enum Stop {
     GuestPanic(String),
     /// Rebuilding the machine for a guest reset failed (a file gone, ...).
     ResetFailed(String),
+    /// `--replay`: the state hash at instruction count `at` differs from the recording's.
+    Diverged { at: u64 },
 }
 
 /// Where a vCPU was when a run stopped.
@@ -95,6 +97,11 @@ impl fmt::Display for Stop {
             }
             Stop::GuestPanic(reason) => write!(f, "guest kernel panic: {reason}"),
             Stop::ResetFailed(why) => write!(f, "cannot reboot after the guest's reset: {why}"),
+            Stop::Diverged { at } => write!(
+                f,
+                "the replay diverged from the recording: the state at instruction count {at} \
+                 differs"
+            ),
         }
     }
 }
@@ -244,6 +251,11 @@ impl Machine {
         };
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
+        if !self.replaying {
+            if let Some(at) = self.check_hash() {
+                return Round::End(Err(Stop::Diverged { at }));
+            }
+        }
         round
     }
 
@@ -279,25 +291,27 @@ impl Machine {
             self.replay_inputs(phase);
             return;
         }
-        let epoch = self.epoch;
-        match self.history.as_mut() {
-            Some(h) => {
-                let mut bytes = Vec::new();
-                input.pump_with(&self.uart, |b| bytes.push(b));
-                if !bytes.is_empty() {
-                    h.log_input(epoch, phase, Input::Console(bytes));
-                }
-                let open = input.open();
-                if !open && !h.console_closed() {
-                    h.log_input(epoch, phase, Input::ConsoleClosed);
-                }
-                self.input_open = open;
-            }
-            None => {
-                input.pump(&self.uart);
-                self.input_open = input.open();
-            }
+        if self.replaying_recording() {
+            // `--replay`: the recording's input, not the host's.
+            self.recorded_console_input(phase);
+            return;
         }
+        if self.history.is_none() && !self.recording() {
+            input.pump(&self.uart);
+            self.input_open = input.open();
+            return;
+        }
+        let mut bytes = Vec::new();
+        input.pump_with(&self.uart, |b| bytes.push(b));
+        if !bytes.is_empty() {
+            self.log_input(phase, Input::Console(bytes.clone()));
+            self.record_input(phase, Input::Console(bytes));
+        }
+        let open = input.open();
+        if !open {
+            self.note_console_closed(phase);
+        }
+        self.input_open = open;
     }
 
     /// What a round looks at before its slices (a reset may end every slice early): the
@@ -486,15 +500,17 @@ impl Machine {
         if let Some(deadline) = next {
             // With network traffic in flight, idle time follows host time (`net/mod.rs`):
             // an input from outside, which history logs when it is not the deadline.
-            self.now_ns = match self.replaying {
-                true => self.replayed_idle_until(deadline),
-                false => {
-                    let until = self.virtio.nets.idle_until(now, deadline);
-                    if until != deadline {
-                        self.log_input(Phase::Idle, Input::IdleUntil(until));
-                    }
-                    until
+            self.now_ns = if self.replaying {
+                self.replayed_idle_until(deadline)
+            } else if self.replaying_recording() {
+                self.recorded_idle_until(deadline)
+            } else {
+                let until = self.virtio.nets.idle_until(now, deadline);
+                if until != deadline {
+                    self.log_input(Phase::Idle, Input::IdleUntil(until));
+                    self.record_input(Phase::Idle, Input::IdleUntil(until));
                 }
+                until
             };
             for (i, v) in self.vcpus.iter_mut().enumerate() {
                 v.cpu.clock_offset = self.now_ns.wrapping_sub(v.cpu.icount);
@@ -511,7 +527,13 @@ impl Machine {
         }
         // No timer or event stream armed: only console input or the network can wake a
         // guest now.
-        if self.replaying {
+        if self.replaying_recording() && !self.input_open {
+            // The recorded run found its console gone here, as a live one would.
+            return Err(Stop::Deadlock {
+                pc: self.vcpus[0].cpu.s.pc,
+            });
+        }
+        if self.replaying || self.replaying_recording() {
             // The live run waited here; what arrived while it did is in the log.
             self.take_console_input(input, Phase::Idle);
             return Ok(false);
@@ -532,7 +554,7 @@ impl Machine {
     /// Waits up to `wait` of host time for console input and takes what came (a replay
     /// takes what the live run's wait brought, without waiting).
     fn idle_wait(&mut self, input: &mut ConsoleInput, wait: Duration) {
-        if self.replaying || input.wait(wait) {
+        if self.replaying || self.replaying_recording() || input.wait(wait) {
             self.take_console_input(input, Phase::Idle);
         }
     }

@@ -57,6 +57,9 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     /// `-loadvm FILE`: the machine starts from this savevm file.
     pub loadvm: Option<PathBuf>,
+    /// `--record FILE` / `--replay FILE`.
+    pub record: Option<PathBuf>,
+    pub replay: Option<PathBuf>,
 }
 
 /// `--version`'s line.
@@ -112,6 +115,8 @@ struct Builder {
     timeout: Option<Duration>,
     history: Option<u64>,
     loadvm: Option<PathBuf>,
+    record: Option<PathBuf>,
+    replay: Option<PathBuf>,
     semihosting: bool,
     semihosting_config: Option<Merged>,
     semihosting_args: Vec<String>,
@@ -189,6 +194,8 @@ impl Builder {
             }
             "D" => self.log_file = Some(PathBuf::from(v)),
             "loadvm" => self.loadvm = Some(PathBuf::from(v)),
+            "record" => self.record = Some(PathBuf::from(v)),
+            "replay" => self.replay = Some(PathBuf::from(v)),
             "history" => {
                 let size = armvirt_machine::config::parse_size(&v)
                     .map_err(|e| format!("invalid value for {spelled}: {e}"))?;
@@ -368,6 +375,8 @@ impl Builder {
             dump_dtb: self.dump_dtb.or(machine.dumpdtb.map(PathBuf::from)),
             timeout: self.timeout,
             loadvm: self.loadvm,
+            record: self.record,
+            replay: self.replay,
         })
     }
 }

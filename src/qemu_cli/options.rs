@@ -58,6 +58,8 @@ pub static OPTIONS: &[OptSpec] = &[
     opt!(["d"], Value("unimp,int,mmu,guest_errors"), "log these to stderr (or -D FILE)"),
     opt!(["D"], Value("FILE"), "write the -d log to FILE"),
     opt!(["loadvm"], Value("FILE"), "start from a savevm file (armvirt: a file, not a qcow2 tag)"),
+    opt!(["record"], Value("FILE"), "armvirt: record the run's inputs and state hashes to FILE"),
+    opt!(["replay"], Value("FILE"), "armvirt: replay a --record FILE (its inputs, not the console's)"),
     opt!(["history"], Value("SIZE"),
          "armvirt: memory for reverse execution while gdb is attached (default 1G; 0: none)"),
     opt!(["timeout"], Value("SECONDS"),

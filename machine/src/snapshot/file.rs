@@ -39,15 +39,22 @@ struct Header {
 }
 
 impl Machine {
-    fn snapshot_header(&self) -> Result<Header, String> {
+    /// The kernel file's size and CRC-32: which kernel a saved machine or a recording
+    /// belongs to.
+    pub(crate) fn kernel_identity(&self) -> Result<(u64, u32), String> {
         let kernel = &self.config().kernel;
         let bytes = std::fs::read(kernel)
             .map_err(|e| format!("cannot read the kernel '{}': {e}", kernel.display()))?;
+        Ok((bytes.len() as u64, crc32fast::hash(&bytes)))
+    }
+
+    fn snapshot_header(&self) -> Result<Header, String> {
+        let (kernel_size, kernel_crc) = self.kernel_identity()?;
         Ok(Header {
             format: FORMAT,
             armvirt: env!("CARGO_PKG_VERSION").into(),
-            kernel_size: bytes.len() as u64,
-            kernel_crc: crc32fast::hash(&bytes),
+            kernel_size,
+            kernel_crc,
             ram_base: self.ram.base(),
             ram_size: self.ram.size(),
             cpus: self.vcpus.len(),
