@@ -3,7 +3,6 @@
 //! guest's writes in memory and never writes the file. Host I/O lives here, in the
 //! machine, so the device model in `armvirt_devices::virtio::blk` stays plain state.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -11,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::options::Drive;
-use armvirt_devices::virtio::blk::BlockBackend;
+use armvirt_devices::virtio::blk::{BlockBackend, Overlay};
 
 /// A raw image file.
 pub struct FileDisk {
@@ -67,14 +66,14 @@ const CHUNK: u64 = 4096;
 /// them in a temporary qcow2; here they are a sparse map of chunks).
 pub struct Snapshot<B> {
     base: B,
-    chunks: HashMap<u64, Box<[u8]>>,
+    chunks: Overlay,
 }
 
 impl<B: BlockBackend> Snapshot<B> {
     pub fn new(base: B) -> Self {
         Snapshot {
             base,
-            chunks: HashMap::new(),
+            chunks: Overlay::new(),
         }
     }
 
@@ -131,14 +130,15 @@ impl<B: BlockBackend> BlockBackend for Snapshot<B> {
                 // an image whose size is not a multiple of it is shorter).
                 let start = chunk * CHUNK;
                 let len = CHUNK.min(self.size() - start) as usize;
-                let mut fresh = vec![0u8; CHUNK as usize].into_boxed_slice();
+                let mut fresh = vec![0u8; CHUNK as usize];
                 if n < len {
                     self.base.read_at(start, &mut fresh[..len])?;
                 }
-                self.chunks.insert(chunk, fresh);
+                self.chunks.insert(chunk, Arc::new(fresh));
             }
             let c = self.chunks.get_mut(&chunk).expect("inserted above");
-            c[within..within + n].copy_from_slice(&data[done..done + n]);
+            // A chunk a machine snapshot shares is copied first.
+            Arc::make_mut(c)[within..within + n].copy_from_slice(&data[done..done + n]);
             done += n;
         }
         Ok(())
@@ -146,6 +146,14 @@ impl<B: BlockBackend> BlockBackend for Snapshot<B> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(()) // nothing durable to make: the overlay is discarded at exit
+    }
+
+    fn overlay(&self) -> Option<Overlay> {
+        Some(self.chunks.clone())
+    }
+
+    fn set_overlay(&mut self, overlay: Overlay) {
+        self.chunks = overlay;
     }
 }
 
@@ -177,6 +185,12 @@ impl BlockBackend for SharedDisk {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.lock().flush()
+    }
+    fn overlay(&self) -> Option<Overlay> {
+        self.lock().overlay()
+    }
+    fn set_overlay(&mut self, overlay: Overlay) {
+        self.lock().set_overlay(overlay)
     }
 }
 
@@ -247,6 +261,28 @@ mod tests {
         assert_eq!(d.overlay_bytes(), 3 * 4096);
         assert_eq!(std::fs::read(&path).unwrap(), base);
         assert!(d.write_at(3 * 4096 + 512, &[0; 1]).is_err());
+    }
+
+    #[test]
+    fn a_saved_overlay_brings_the_disk_back_and_is_not_changed_by_later_writes() {
+        let base = pattern(2 * 4096);
+        let path = image("overlay.img", &base);
+        let mut d = open(&drive(path, false, true)).unwrap();
+        d.write_at(100, &[5u8; 10]).unwrap();
+        let saved = d.overlay().expect("a snapshot disk has an overlay");
+        // Written again after the save: the saved chunk is shared, so it is copied first.
+        d.write_at(100, &[6u8; 10]).unwrap();
+        d.write_at(4096, &[7u8; 10]).unwrap();
+        d.set_overlay(saved.clone());
+        let mut all = vec![0u8; base.len()];
+        d.read_at(0, &mut all).unwrap();
+        let mut want = base.clone();
+        want[100..110].fill(5);
+        assert_eq!(all, want);
+        assert_eq!(saved[&0][100], 5);
+        // A plain disk has none.
+        let plain = open(&drive(image("plain.img", &base), false, false)).unwrap();
+        assert!(plain.overlay().is_none());
     }
 
     #[test]

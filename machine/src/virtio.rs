@@ -20,7 +20,7 @@ use crate::net::{Networks, SharedNet, UserNetwork};
 use crate::options::{CharBackend, VirtioDevice};
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
-use armvirt_devices::virtio::blk::Blk;
+use armvirt_devices::virtio::blk::{Blk, BlockBackend, Overlay};
 use armvirt_devices::virtio::console::Console;
 use armvirt_devices::virtio::mmio::{TransportState, VirtioMmio};
 use armvirt_devices::virtio::net::Net;
@@ -110,6 +110,23 @@ impl Virtio {
     pub fn service(&mut self, written: &mut dyn FnMut(u64, u64)) {
         for t in &self.transports {
             t.lock().service(&mut *written);
+        }
+    }
+
+    /// Each snapshot disk's overlay, by device index (a machine snapshot).
+    pub fn save_disks(&self) -> Vec<(usize, Overlay)> {
+        self.snapshots
+            .iter()
+            .filter_map(|(i, d)| d.overlay().map(|o| (*i, o)))
+            .collect()
+    }
+
+    /// Puts back what [`Virtio::save_disks`] gave.
+    pub fn restore_disks(&self, saved: &[(usize, Overlay)]) {
+        for (index, overlay) in saved {
+            if let Some((_, disk)) = self.snapshots.iter().find(|(i, _)| i == index) {
+                disk.clone().set_overlay(overlay.clone());
+            }
         }
     }
 

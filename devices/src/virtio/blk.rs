@@ -27,7 +27,17 @@ pub trait BlockBackend: Send {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
     /// Makes written data durable (VIRTIO_BLK_T_FLUSH).
     fn flush(&mut self) -> io::Result<()>;
+    /// The guest's writes a snapshot overlay holds (QEMU's `snapshot=on`), for a machine
+    /// snapshot; `None` for a backend without one. Chunks are shared: a copy is cheap.
+    fn overlay(&self) -> Option<Overlay> {
+        None
+    }
+    /// Puts back what [`BlockBackend::overlay`] gave.
+    fn set_overlay(&mut self, _overlay: Overlay) {}
 }
+
+/// A snapshot overlay's chunks by index, each shared until written (copy on write).
+pub type Overlay = std::collections::HashMap<u64, std::sync::Arc<Vec<u8>>>;
 
 pub struct Blk {
     disk: Box<dyn BlockBackend>,

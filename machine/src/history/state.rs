@@ -12,6 +12,7 @@ use armvirt_devices::gic::v2::GicV2State;
 use armvirt_devices::gic::v3::GicV3State;
 use armvirt_devices::pl011::Pl011State;
 use armvirt_devices::pl031::Pl031State;
+use armvirt_devices::virtio::blk::Overlay;
 use armvirt_devices::virtio::mmio::TransportState;
 use std::sync::atomic::Ordering;
 
@@ -41,6 +42,8 @@ pub(crate) struct Devices {
     pub uart: Pl011State,
     pub rtc: Pl031State,
     pub virtio: Vec<TransportState>,
+    /// `snapshot=on` disks' overlays (their chunks shared, copied on the next write).
+    pub disks: Vec<(usize, Overlay)>,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -97,6 +100,7 @@ impl Machine {
             uart: self.uart.lock().state().clone(),
             rtc: self.rtc.lock().state().clone(),
             virtio: self.virtio.save(),
+            disks: self.virtio.save_disks(),
         }
     }
 
@@ -110,5 +114,6 @@ impl Machine {
         self.uart.lock().restore(d.uart.clone());
         self.rtc.lock().restore(d.rtc.clone());
         self.virtio.restore(&d.virtio);
+        self.virtio.restore_disks(&d.disks);
     }
 }
