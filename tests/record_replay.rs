@@ -8,10 +8,11 @@ mod fixture_cache;
 use armvirt_machine::history::inputs::Input;
 use armvirt_machine::record::Recording;
 use fixture_cache::fixture;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 fn armvirt(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_armvirt"));
@@ -33,23 +34,48 @@ fn armvirt(args: &[&str]) -> Command {
     c
 }
 
-fn record(file: &Path) -> Output {
+/// The recorded run: once the shell's prompt is up (typed-ahead input before the UART
+/// driver is up would be lost, and how much depends on the host's speed), four lines at
+/// host times of their own; its console output and its exit.
+fn record(file: &Path) -> (String, Output) {
     let mut child = armvirt(&["--record", file.to_str().unwrap()])
         .stdin(Stdio::piped())
         .spawn()
         .expect("run armvirt");
+    let mut stdout = child.stdout.take().unwrap();
+    let console = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let console = console.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                console.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !String::from_utf8_lossy(&console.lock().unwrap()).contains("/ # ") {
+        assert!(Instant::now() < deadline, "no shell prompt");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut stdin = child.stdin.take().unwrap();
     for (wait_ms, line) in [
-        (2500, "echo $((6 * 7))-typed\n"),
+        (300, "echo $((6 * 7))-typed\n"),
         (700, "ls /proc | head -3\n"),
-        (300, "echo again\n"),
+        (200, "echo again\n"),
         (400, "poweroff -f\n"),
     ] {
         std::thread::sleep(Duration::from_millis(wait_ms));
         stdin.write_all(line.as_bytes()).unwrap();
     }
     drop(stdin);
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    let console = String::from_utf8_lossy(&console.lock().unwrap()).into_owned();
+    (console, out)
 }
 
 fn final_hash(out: &Output) -> String {
@@ -65,8 +91,7 @@ fn a_recorded_shell_session_replays_exactly_and_a_changed_one_is_caught() {
     let dir = std::env::temp_dir().join(format!("armvirt-rr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("session.rec");
-    let live = record(&file);
-    let console = String::from_utf8_lossy(&live.stdout).into_owned();
+    let (console, live) = record(&file);
     assert!(
         live.status.success(),
         "{}",

@@ -106,13 +106,12 @@ impl Machine {
     /// Writes the recording (when recording); the final state's hash, for the user to
     /// compare with a replay's.
     pub fn finish_recording(&mut self) -> Result<Option<u64>, String> {
-        let hash = self.state_hash();
         match self.recorder.as_ref().map(|r| &r.mode) {
             Some(Mode::Record { file, rec }) => rec.write(file)?,
             Some(Mode::Replay { .. }) => {}
             None => return Ok(None),
         }
-        Ok(Some(hash))
+        Ok(Some(self.state_hash()))
     }
 
     pub(crate) fn recording(&self) -> bool {
