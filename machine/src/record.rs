@@ -11,6 +11,7 @@
 //! killed). Not recorded: user-mode network packets, disk writes to a non-snapshot image,
 //! semihosting's host files, virtio-console input; a run that has them may not replay.
 
+use crate::history::deliver_logged;
 use crate::history::inputs::{Input, InputLog, Phase};
 use crate::machine::Machine;
 use serde::{Deserialize, Serialize};
@@ -167,38 +168,17 @@ impl Machine {
 
     /// `--replay`: the UART gets the console bytes recorded at this epoch and `phase`.
     pub(crate) fn recorded_console_input(&mut self, phase: Phase) {
-        let epoch = self.epoch;
-        let Some(log) = self.recorded_inputs() else {
-            return;
-        };
-        let bytes: Vec<u8> = log
-            .at(epoch, phase)
-            .filter_map(|i| match i {
-                Input::Console(b) => Some(b.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        let open = !log.console_closed_by(epoch);
-        let mut uart = self.uart.lock();
-        for b in bytes {
-            uart.push_rx(b);
+        if let Some(log) = self.recorded_inputs() {
+            self.input_open = deliver_logged(&self.uart, log, self.epoch, phase);
         }
-        drop(uart);
-        self.input_open = open;
     }
 
     /// `--replay`: where the recorded run's idle step moved the clock at this epoch.
     pub(crate) fn recorded_idle_until(&self, deadline: u64) -> u64 {
-        let epoch = self.epoch;
-        self.recorded_inputs()
-            .and_then(|log| {
-                log.at(epoch, Phase::Idle).find_map(|i| match i {
-                    Input::IdleUntil(t) => Some(*t),
-                    _ => None,
-                })
-            })
-            .unwrap_or(deadline)
+        let logged = self
+            .recorded_inputs()
+            .and_then(|log| log.idle_until(self.epoch));
+        logged.unwrap_or(deadline)
     }
 
     /// At a round's end: a hash when one is due; in a replay, the first that differs from

@@ -66,6 +66,24 @@ impl InputLog {
             .map(|e| &e.input)
     }
 
+    /// The console bytes that entered at `epoch` and `phase`.
+    pub fn console_at(&self, epoch: u64, phase: Phase) -> impl Iterator<Item = u8> + '_ {
+        self.at(epoch, phase)
+            .filter_map(|i| match i {
+                Input::Console(bytes) => Some(bytes.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+    }
+
+    /// Where the idle step of `epoch` moved the clock, when not to the next deadline.
+    pub fn idle_until(&self, epoch: u64) -> Option<u64> {
+        self.at(epoch, Phase::Idle).find_map(|i| match i {
+            Input::IdleUntil(t) => Some(*t),
+            _ => None,
+        })
+    }
+
     /// Whether console input has ended.
     pub fn console_closed(&self) -> bool {
         self.entries.iter().any(|e| e.input == Input::ConsoleClosed)

@@ -14,9 +14,11 @@ mod journal;
 pub(crate) mod state;
 mod travel;
 
+use crate::console::Shared;
 use crate::machine::Machine;
 use crate::run::Round;
 use crate::snapshot::ram::{RamHistory, SnapId};
+use armvirt_devices::pl011::Pl011;
 use inputs::{Input, InputLog, Phase};
 use journal::Journal;
 pub use journal::Move;
@@ -85,6 +87,21 @@ impl Snap {
     fn icount(&self, vcpu: usize) -> u64 {
         self.state.vcpus[vcpu].cpu.icount
     }
+}
+
+/// Puts the console bytes `log` has for `epoch` and `phase` into the UART's receive FIFO;
+/// returns whether the console was still open then.
+pub(crate) fn deliver_logged(
+    uart: &Shared<Pl011>,
+    log: &InputLog,
+    epoch: u64,
+    phase: Phase,
+) -> bool {
+    let mut uart = uart.lock();
+    for b in log.console_at(epoch, phase) {
+        uart.push_rx(b);
+    }
+    !log.console_closed_by(epoch)
 }
 
 impl Machine {
@@ -167,31 +184,17 @@ impl Machine {
     /// In a replay: gives the UART the console bytes that entered at this epoch and
     /// `phase`, and the console's open state then, as the live run had them.
     pub(crate) fn replay_inputs(&mut self, phase: Phase) {
-        let epoch = self.epoch;
-        let Some(h) = self.history.as_ref() else {
-            return;
-        };
-        let mut uart = self.uart.lock();
-        for input in h.inputs.at(epoch, phase) {
-            if let Input::Console(bytes) = input {
-                for &b in bytes {
-                    uart.push_rx(b);
-                }
-            }
+        if let Some(h) = self.history.as_ref() {
+            self.input_open = deliver_logged(&self.uart, &h.inputs, self.epoch, phase);
         }
-        drop(uart);
-        self.input_open = !h.inputs.console_closed_by(epoch);
     }
 
     /// In a replay: where the live run's idle step moved the clock to at this epoch.
     pub(crate) fn replayed_idle_until(&self, deadline: u64) -> u64 {
-        let epoch = self.epoch;
-        let logged = self.history.as_ref().and_then(|h| {
-            h.inputs.at(epoch, Phase::Idle).find_map(|i| match i {
-                Input::IdleUntil(t) => Some(*t),
-                _ => None,
-            })
-        });
+        let logged = self
+            .history
+            .as_ref()
+            .and_then(|h| h.inputs.idle_until(self.epoch));
         logged.unwrap_or(deadline)
     }
 

@@ -7,8 +7,6 @@ use crate::console::ConsoleInput;
 use crate::machine::Machine;
 use crate::rtc::RtcBase;
 use crate::test_rig::{fixture, Buf};
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 const MIB: u64 = 1 << 20;
@@ -31,13 +29,7 @@ fn machine(ram: u64) -> (Machine, Buf) {
 
 /// Everything a snapshot holds, hashed: the state and every nonzero page.
 fn state_hash(m: &Machine) -> u64 {
-    let mut h = DefaultHasher::new();
-    format!("{:?}", m.save_state()).hash(&mut h);
-    for p in m.ram.nonzero_pages() {
-        p.hash(&mut h);
-        m.ram.page(p).hash(&mut h);
-    }
-    h.finish()
+    m.state_hash()
 }
 
 /// Runs rounds until the console shows `text` (at most `rounds`).
