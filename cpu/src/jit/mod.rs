@@ -579,11 +579,14 @@ impl Cpu {
             return;
         }
         let (target, mode) = (s.target, s.mode);
-        if !m.code.jit.blocks.contains_key(&(target, mode)) {
-            let Ok(pa) = self.fetch_pa(m) else { return };
-            if self.jit_translate(m, self.s.pc, pa, mode).is_none() {
-                return;
-            }
+        // The block at (target, mode) may have been made from another physical page: the
+        // same VA in an earlier process (an exec'd static binary at 0x400000 after busybox).
+        // Linking to it would run that process's code, so only the current PA's will do.
+        let Ok(pa) = self.fetch_pa(m) else { return };
+        if m.code.jit.lookup(target, mode, pa).is_none()
+            && self.jit_translate(m, self.s.pc, pa, mode).is_none()
+        {
+            return;
         }
         m.code.jit.link(slot);
     }
