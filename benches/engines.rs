@@ -1,19 +1,26 @@
 //! The engines side by side with qemu-system-aarch64 in one run: Debian's cloud kernel
 //! booted to /init and powered off (`quiet`), and the same boot running the initramfs's
-//! busybox self-test (awk arithmetic, md5/sha hashes, gzip, shell loops, fork/exec), on
-//! armvirt's JIT, its interpreter, QEMU's TCG and QEMU's TCG with `-icount shift=0` (its
+//! busybox self-test (awk arithmetic, md5/sha hashes, gzip, shell loops, fork/exec), and
+//! the same boot running the compiled-C workload (fixtures/cwork/cwork.c at scale 2:
+//! sorting, recursion, bytecode dispatch, FP, string routines, syscalls, page faults,
+//! fork), on armvirt's JIT, its interpreter, QEMU's TCG and QEMU's TCG with `-icount shift=0` (its
 //! deterministic mode: one instruction, one nanosecond, as armvirt's clock).
 //!
-//! `cargo bench --bench engines` (after fixtures/install.sh). Prints the median wall time
+//! `cargo bench --bench engines [-- WORDS]` (after fixtures/install.sh; WORDS picks the
+//! workloads whose names contain one of them, e.g. `-- compiled`). Prints the median wall time
 //! of RUNS runs of each, and each one's ratio to QEMU's; asserts nothing about speed.
 
 #[path = "../tests/fixture_cache/mod.rs"]
 mod fixture_cache;
-use fixture_cache::cache_dir;
+use fixture_cache::{cache_dir, run_script_append};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const RUNS: usize = 3;
+
+/// One engine's command line for a workload.
+type Runner<'a> = (&'a str, Box<dyn Fn() -> Command + 'a>);
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -41,19 +48,41 @@ fn main() {
         kernel.exists() && initrd.exists(),
         "run fixtures/install.sh first"
     );
-    let work = [
+    let cwork_initrd = cache_dir().join("cwork/initramfs-cwork.cpio.gz");
+    assert!(cwork_initrd.exists(), "run fixtures/install.sh first");
+    let cwork_append = format!(
+        "{} quiet",
+        run_script_append("/bin/cwork 2 && echo cwork-ok\n")
+    );
+    let work: [(&str, &PathBuf, &str, &str); 3] = [
         (
             "boot to /init, power-off",
+            &initrd,
             "console=ttyAMA0 quiet armvirt.script=none",
             "armvirt-init: poweroff",
         ),
         (
             "boot + busybox self-test",
+            &initrd,
             "console=ttyAMA0 quiet armvirt.script=userspace-selftest",
             "armvirt-init: end userspace-selftest status=0",
         ),
+        (
+            "boot + compiled C work",
+            &cwork_initrd,
+            &cwork_append,
+            "cwork-ok",
+        ),
     ];
-    for (name, append, want) in work {
+    // cargo bench passes `--bench`; other arguments select workloads.
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    for (name, initrd, append, want) in work {
+        if !picked.is_empty() && !picked.iter().any(|p| name.contains(p.as_str())) {
+            continue;
+        }
         let common = |cmd: &mut Command| {
             cmd.args([
                 "-M",
@@ -68,10 +97,10 @@ fn main() {
             .arg("-kernel")
             .arg(&kernel)
             .arg("-initrd")
-            .arg(&initrd)
+            .arg(initrd)
             .args(["-append", append]);
         };
-        let runs: [(&str, Box<dyn Fn() -> Command>); 4] = [
+        let runs: [Runner; 4] = [
             (
                 "armvirt jit",
                 Box::new(|| {
