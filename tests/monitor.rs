@@ -1,15 +1,42 @@
 //! End to end: `armvirt -S -monitor telnet:127.0.0.1:PORT,server,nowait` serves QEMU's
 //! monitor as QEMU does: banner and prompt, `info status` at -S, `cont`, `quit` ends the
-//! process with status 0. The machine-level tests (`machine/src/monitor/tests.rs`) compare
-//! the commands' output with QEMU's.
+//! process with status 0; `system_powerdown` presses the power button a Debian kernel
+//! sees, as under qemu-system-aarch64. The machine-level tests
+//! (`machine/src/monitor/tests.rs`) compare the commands' output with QEMU's.
 
+mod fixture_cache;
 mod image_util;
+mod process_util;
 use armvirt_cpu::a64;
+use fixture_cache::{fixture, run_script_append};
 use image_util::bare_metal_image;
+use process_util::{chunks, killed_at};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn connect(port: u16) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => {
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                return s;
+            }
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
 
 fn until_prompt(s: &mut TcpStream) -> String {
     let mut got = Vec::new();
@@ -27,11 +54,7 @@ fn until_prompt(s: &mut TcpStream) -> String {
 fn telnet_monitor_of_the_binary() {
     let img = std::env::temp_dir().join(format!("armvirt-monitor-{}.img", std::process::id()));
     std::fs::write(&img, bare_metal_image(&a64!(; b 0))).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
         .args([
             "-M",
@@ -49,15 +72,7 @@ fn telnet_monitor_of_the_binary() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut s = loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(s) => break s,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => panic!("{e}"),
-        }
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut s = connect(port);
     let banner = until_prompt(&mut s);
     assert!(
         banner.contains("QEMU 7.2.0 monitor (armvirt ")
@@ -74,4 +89,89 @@ fn telnet_monitor_of_the_binary() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     std::fs::remove_file(img).ok();
+}
+
+/// The guest's side of the power button test: the PL061's line 3 (the gpio-keys
+/// power button in QEMU's device tree) through Linux's gpiolib, with an interrupt on both
+/// edges. (Debian's cloud kernel has gpio-pl061 built in but no gpio-keys driver, so the
+/// edges are counted in /proc/interrupts rather than read as KEY_POWER from evdev.)
+const POWER_KEY_SCRIPT: &str = r#"
+chip=$(grep -l pl061 /sys/class/gpio/gpiochip*/label 2>/dev/null | head -n1)
+[ -n "$chip" ] || { echo "armvirt-test: no pl061 gpiochip"; exit 1; }
+n=$(( $(cat ${chip%/label}/base) + 3 ))
+echo $n > /sys/class/gpio/export
+echo both > /sys/class/gpio/gpio$n/edge
+edges() { grep gpiolib /proc/interrupts | awk '{print $2}'; }
+echo "armvirt-test: ready value=$(cat /sys/class/gpio/gpio$n/value) edges=$(edges)"
+i=0
+while [ "$(edges)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+echo "armvirt-test: key edges=$(edges) value=$(cat /sys/class/gpio/gpio$n/value)"
+"#;
+
+/// Boots the Debian kernel on `emulator` with a monitor, presses the power button once
+/// the guest waits for it, and returns the console.
+fn press_power_button_on(emulator: &str) -> String {
+    let port = free_port();
+    let mut child = Command::new(emulator)
+        .args(["-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-nographic"])
+        .arg("-monitor")
+        .arg(format!("tcp:127.0.0.1:{port},server,nowait"))
+        .arg("-kernel")
+        .arg(fixture("debian-cloud/Image"))
+        .arg("-initrd")
+        .arg(fixture("initramfs/initramfs.cpio.gz"))
+        .arg("-append")
+        .arg(run_script_append(POWER_KEY_SCRIPT))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {emulator}: {e}"));
+    let console = chunks(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut out = String::new();
+    let mut monitor = None;
+    loop {
+        while let Ok(chunk) = console.try_recv() {
+            out.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        if monitor.is_none() && out.contains("armvirt-test: ready") {
+            let mut m = connect(port);
+            m.write_all(b"system_powerdown\n").unwrap();
+            monitor = Some(m); // kept open until the guest powers off
+        }
+        if child.try_wait().unwrap().is_some() {
+            while let Ok(chunk) = console.recv_timeout(Duration::from_millis(200)) {
+                out.push_str(&String::from_utf8_lossy(&chunk));
+            }
+            return out;
+        }
+        assert!(!killed_at(deadline, &mut child), "{emulator} hung:\n{out}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn system_powerdown_presses_the_guests_power_button_as_qemu() {
+    let line = |out: &str, prefix: &str| {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .map(|l| l.trim_end().to_string())
+            .unwrap_or_else(|| panic!("no {prefix:?} line in\n{out}"))
+    };
+    let ours = press_power_button_on(env!("CARGO_BIN_EXE_armvirt"));
+    // Released after 100 ms: a press edge and a release edge, the line low again.
+    assert_eq!(
+        line(&ours, "armvirt-test: key"),
+        "armvirt-test: key edges=2 value=0",
+        "{ours}"
+    );
+    assert_eq!(
+        line(&ours, "armvirt-test: ready"),
+        "armvirt-test: ready value=0 edges=0"
+    );
+    let qemu = press_power_button_on("qemu-system-aarch64");
+    for prefix in ["armvirt-test: ready", "armvirt-test: key"] {
+        assert_eq!(line(&ours, prefix), line(&qemu, prefix));
+    }
 }

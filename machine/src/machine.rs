@@ -28,6 +28,7 @@ use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, SemihostingMode, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
+use armvirt_devices::pl061::Pl061;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,6 +44,10 @@ pub struct Machine {
     pub(crate) vcpus: Vec<Vcpu>,
     pub(crate) uart: Shared<Pl011>,
     pub(crate) rtc: Shared<Pl031>,
+    /// The PL061 GPIO with the power button on it (`power_button.rs`).
+    pub(crate) gpio: Shared<Pl061>,
+    /// When (virtual time) the pressed power button is released.
+    pub(crate) power_button_release: Option<u64>,
     /// `now_ns` for the devices that read time (the RTC).
     pub(crate) clock: Arc<AtomicU64>,
     pub(crate) gic: IrqChip,
@@ -180,6 +185,8 @@ impl Machine {
             gic.spi_line(spi::RTC),
         ));
         bus.insert(memmap::RTC.base, memmap::RTC.size, Box::new(rtc.clone()))?;
+        let gpio = Shared::new(Pl061::new(gic.spi_line(spi::GPIO)));
+        bus.insert(memmap::GPIO.base, memmap::GPIO.size, Box::new(gpio.clone()))?;
         bus.insert(
             memmap::UART0.base,
             memmap::UART0.size,
@@ -226,6 +233,8 @@ impl Machine {
             vcpus,
             uart,
             rtc,
+            gpio,
+            power_button_release: None,
             clock,
             gic,
             virtio,

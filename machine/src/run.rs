@@ -251,6 +251,7 @@ impl Machine {
         };
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
+        self.poll_power_button();
         if !self.replaying {
             if let Some(at) = self.check_hash() {
                 return Round::End(Err(Stop::Diverged { at }));
@@ -495,6 +496,7 @@ impl Machine {
             .filter(|v| v.power == Power::On)
             .flat_map(|v| [v.cpu.next_timer_ns(), stream(v)])
             .flatten()
+            .chain(self.power_button_release)
             .filter(|&t| t > now)
             .min();
         if let Some(deadline) = next {

@@ -67,9 +67,11 @@ pub(super) fn run(m: &mut Machine, mon: &mut Monitor, line: &str) -> (String, Op
             }
             Err(e) => format!("reset failed: {e}\n"),
         },
-        "system_powerdown" => "armvirt: this machine has no power button device (QEMU's virt \
-             signals it through a PL061 GPIO key); nothing was sent to the guest\n"
-            .into(),
+        // QEMU's virt without ACPI presses the gpio-keys power button; it prints nothing.
+        "system_powerdown" => {
+            m.press_power_button();
+            String::new()
+        }
         // QEMU's take a snapshot tag inside a qcow2 disk; armvirt's take a file.
         "savevm" => match args {
             [file] => match m.save_vm(std::path::Path::new(file)) {

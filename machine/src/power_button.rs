@@ -1,0 +1,29 @@
+//! QEMU virt's power button: a `gpio-key` on the PL061's line 3 (`hw/arm/virt.c`,
+//! `create_gpio_keys`; `hw/gpio/gpio_key.c`). The monitor's `system_powerdown` presses
+//! it: the line goes high and, 100 ms of virtual time later, low again, so the guest's
+//! gpio-keys driver sees KEY_POWER pressed and released.
+
+use crate::fdt::POWER_BUTTON_LINE;
+use crate::machine::Machine;
+
+/// How long the key stays pressed (QEMU's GPIO_KEY_LATENCY).
+pub const PRESS_NS: u64 = 100_000_000;
+
+impl Machine {
+    /// Presses the power button (a press while it is down holds it 100 ms more, as
+    /// QEMU's gpio-key restarts its timer).
+    pub fn press_power_button(&mut self) {
+        self.gpio.lock().set_input(POWER_BUTTON_LINE, true);
+        self.power_button_release = Some(self.now_ns + PRESS_NS);
+    }
+
+    /// Releases the button once its time is up (the run loop calls this every round).
+    pub(crate) fn poll_power_button(&mut self) {
+        if let Some(at) = self.power_button_release {
+            if self.now_ns >= at {
+                self.power_button_release = None;
+                self.gpio.lock().set_input(POWER_BUTTON_LINE, false);
+            }
+        }
+    }
+}
