@@ -11,6 +11,7 @@
 //! the next client is served.
 
 mod commands;
+mod disas;
 mod memory_dump;
 pub mod readline;
 
