@@ -275,3 +275,132 @@ fn disassembly_matches_qemu_on_the_boot_stub_and_kernel() {
         "only {same} of {nonzero} instructions as QEMU prints them"
     );
 }
+
+/// The monitor's `gdbserver` on `emulator` halted (-S) without -gdb: refusals, then a gdb
+/// that attaches, reads $pc, runs to a breakpoint in the boot stub and detaches, then
+/// `gdbserver none`. Returns the monitor's answers and gdb's output.
+fn gdbserver_session(emulator: &str) -> (Vec<String>, String) {
+    let (mport, gport) = (free_port(), free_port());
+    let mut child = Command::new(emulator)
+        .args([
+            "-M",
+            "virt",
+            "-cpu",
+            "cortex-a72",
+            "-m",
+            "1G",
+            "-nographic",
+            "-S",
+        ])
+        .arg("-monitor")
+        .arg(format!("tcp:127.0.0.1:{mport},server,nowait"))
+        .arg("-kernel")
+        .arg(fixture("debian-cloud/Image"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {emulator}: {e}"));
+    let mut s = connect(mport);
+    until_prompt(&mut s);
+    let mut cmd = |line: &str| {
+        s.write_all(format!("{line}\n").as_bytes()).unwrap();
+        let got = until_prompt(&mut s).replace("\r\n", "\n");
+        let (_echo, out) = got.split_once('\n').expect("an echo line");
+        out.strip_suffix("(qemu) ").unwrap().to_string()
+    };
+    let mut answers: Vec<String> = ["gdbserver foo", "gdbserver a b"]
+        .iter()
+        .map(|l| cmd(l))
+        .collect();
+    answers.push(cmd(&format!("gdbserver tcp::{gport}")));
+    let script = std::env::temp_dir().join(format!(
+        "armvirt-gdbserver-{}-{gport}.gdb",
+        std::process::id()
+    ));
+    std::fs::write(
+        &script,
+        "p/x $pc\nbreak *0x40000010\ncontinue\np/x $pc\ndetach\n",
+    )
+    .unwrap();
+    let gdb = Command::new("gdb-multiarch")
+        .args(["-nx", "-batch", "-ex", "set architecture aarch64", "-ex"])
+        .arg(format!("target remote 127.0.0.1:{gport}"))
+        .arg("-x")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .expect("gdb-multiarch");
+    std::fs::remove_file(&script).ok();
+    answers.push(cmd("info status"));
+    answers.push(cmd("gdbserver none"));
+    s.write_all(b"quit\n").unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{emulator} quit");
+    let gdb_out = String::from_utf8_lossy(&gdb.stdout).into_owned();
+    let answers = answers
+        .into_iter()
+        .map(|a| a.replace(&gport.to_string(), "PORT"))
+        .collect();
+    (answers, gdb_out)
+}
+
+#[test]
+fn gdbserver_from_the_monitor_as_qemu() {
+    let (ours, our_gdb) = gdbserver_session(env!("CARGO_BIN_EXE_armvirt"));
+    assert_eq!(
+        ours,
+        [
+            "'foo' is not a valid char driver\nCould not open gdbserver on device 'foo'\n",
+            "gdbserver: extraneous characters at the end of line\n\
+             Try \"help gdbserver\" for more information\n",
+            "Waiting for gdb connection on device 'tcp::PORT'\n",
+            "VM status: running\n",
+            "Disabled gdbserver\n",
+        ]
+    );
+    for want in ["$1 = 0x40000000", "$2 = 0x40000010"] {
+        assert!(our_gdb.contains(want), "{want} in gdb's output:\n{our_gdb}");
+    }
+    let (qemu, qemu_gdb) = gdbserver_session("qemu-system-aarch64");
+    assert_eq!(ours, qemu);
+    let values = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.starts_with('$'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(values(&our_gdb), values(&qemu_gdb));
+}
+
+#[test]
+fn gdbserver_that_cannot_listen_leaves_the_session_going() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mport = free_port();
+    let img = std::env::temp_dir().join(format!("armvirt-gdbserver-{}.img", std::process::id()));
+    std::fs::write(&img, bare_metal_image(&a64!(; b 0))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armvirt"))
+        .args(["-M", "virt", "-nographic", "-monitor"])
+        .arg(format!("tcp:127.0.0.1:{mport},server,nowait"))
+        .arg("-kernel")
+        .arg(&img)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut s = connect(mport);
+    until_prompt(&mut s);
+    s.write_all(format!("gdbserver tcp:127.0.0.1:{port}\r").as_bytes())
+        .unwrap();
+    let out = until_prompt(&mut s);
+    assert!(
+        out.contains(&format!(
+            "Could not open gdbserver on device 'tcp:127.0.0.1:{port}'\r\n"
+        )) && out.contains("cannot listen for gdb on"),
+        "{out}"
+    );
+    s.write_all(b"info status\r").unwrap();
+    assert!(until_prompt(&mut s).contains("VM status: running\r\n"));
+    s.write_all(b"quit\r").unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    std::fs::remove_file(img).ok();
+}

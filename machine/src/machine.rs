@@ -78,6 +78,10 @@ pub struct Machine {
     pub(crate) monitor: Option<Monitor>,
     /// The monitor stopped the vCPUs (`stop`, or `-S` with no debugger).
     pub(crate) paused: bool,
+    /// How the monitor's `gdbserver` opens the stub's socket (set by the program).
+    pub(crate) gdbserver: Option<Box<dyn crate::monitor::gdbserver::GdbServerControl>>,
+    /// `gdbserver` asked the program to serve gdb on what it opened.
+    pub(crate) gdb_handover: bool,
     /// Scheduling epochs so far: rounds of the run loop and the debugger's single steps
     /// (inputs and positions in history are placed by it).
     pub(crate) epoch: u64,
@@ -251,6 +255,8 @@ impl Machine {
             input_open: false,
             monitor,
             paused,
+            gdbserver: None,
+            gdb_handover: false,
             epoch: 0,
             history: None,
             replaying: false,
@@ -272,6 +278,8 @@ impl Machine {
         let mut fresh = Machine::build(config, &self.virtio.nets)?;
         fresh.config = self.config.clone();
         fresh.monitor = self.monitor.take();
+        fresh.gdbserver = self.gdbserver.take();
+        fresh.gdb_handover = self.gdb_handover;
         fresh.paused = self.paused;
         for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();

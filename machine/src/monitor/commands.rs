@@ -88,9 +88,7 @@ pub(super) fn run(m: &mut Machine, mon: &mut Monitor, line: &str) -> (String, Op
             },
             _ => "Usage: loadvm FILE\n".into(),
         },
-        "gdbserver" => "armvirt: the gdb server cannot be started from the monitor yet; \
-             start armvirt with -gdb tcp::PORT or -s\n"
-            .into(),
+        "gdbserver" => super::gdbserver::command(m, args),
         _ => format!("unknown command: '{cmd}'\n"),
     };
     (text, None)

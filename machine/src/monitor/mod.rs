@@ -12,6 +12,7 @@
 
 mod commands;
 mod disas;
+pub mod gdbserver;
 mod memory_dump;
 pub mod readline;
 
