@@ -27,3 +27,35 @@ impl Machine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rig::machine_with_files;
+    use armvirt_cpu::a64;
+    use armvirt_devices::MmioDevice;
+
+    /// GPIODATA with every line unmasked.
+    const ALL_LINES: u64 = 0x3fc;
+    const KEY: u64 = 1 << POWER_BUTTON_LINE;
+
+    #[test]
+    fn press_holds_line_3_for_100_ms_and_snapshots_keep_it() {
+        let (mut m, _, dir) = machine_with_files("power-button", 1, &a64!(; b 0));
+        let pins = |m: &Machine| m.gpio.lock().read(ALL_LINES, 4).unwrap();
+        m.press_power_button();
+        assert_eq!(pins(&m), KEY);
+        let saved = m.save_state();
+        m.now_ns += PRESS_NS - 1;
+        m.poll_power_button();
+        assert_eq!(pins(&m), KEY, "still pressed 1 ns before its 100 ms");
+        m.now_ns += 1;
+        m.poll_power_button();
+        assert_eq!(pins(&m), 0, "released");
+        // Back in time (history, loadvm): pressed again, released at the same moment.
+        m.restore_state(&saved);
+        assert_eq!(pins(&m), KEY);
+        assert_eq!(m.power_button_release, Some(saved.now_ns + PRESS_NS));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
