@@ -13,11 +13,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use armvirt_machine::config::GdbAddr;
+use armvirt_machine::monitor::gdbserver::GdbServerControl;
 use armvirt_machine::record::Recording;
 use armvirt_machine::rtc::RtcBase;
+use armvirt_machine::ConsoleInput;
 use armvirt_machine::{Machine, RunEnd, Stop};
 use armvirt_stub::{Listener, Served};
 use qemu_cli::{Request, Settings};
+use std::sync::{Arc, Mutex};
 
 /// Exit status for a command line armvirt refuses.
 const EXIT_USAGE: u8 = 2;
@@ -115,25 +118,8 @@ fn run(s: Settings) -> Result<ExitCode, String> {
         machine.set_timeout(after);
         backstop(after);
     }
-    let end = match gdb {
-        Some(addr) => {
-            let listener = match &addr {
-                GdbAddr::Tcp(addr) => Listener::tcp(*addr)?,
-                GdbAddr::Unix(path) => Listener::unix(path)?,
-            };
-            match armvirt_stub::serve(&mut machine, listener, start_halted) {
-                Served::Run(end) => end,
-                Served::Killed => {
-                    eprintln!("armvirt: killed from gdb");
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Served::Quit => {
-                    eprintln!("armvirt: quit from gdb (monitor quit)");
-                    return Ok(ExitCode::SUCCESS);
-                }
-            }
-        }
-        None => machine.run(),
+    let Some(end) = serve(&mut machine, gdb, start_halted)? else {
+        return Ok(ExitCode::SUCCESS); // gdb ended the emulator
     };
     match machine.finish_recording() {
         Ok(Some(hash)) => eprintln!("armvirt: state hash at the end: {hash:016x}"),
@@ -152,6 +138,72 @@ fn run(s: Settings) -> Result<ExitCode, String> {
         Err(stop @ Stop::Timeout { .. }) => Ok(fail(EXIT_TIMEOUT, &stop.to_string())),
         Ok(RunEnd::Exit(status)) => Ok(ExitCode::from(status as u8)),
         Err(stop) => Err(stop.to_string()),
+    }
+}
+
+/// Runs the machine, serving gdb on `gdb` (`-gdb`) and on whatever the monitor's
+/// `gdbserver` opens later: without a socket the machine runs on its own until the monitor
+/// opens one, with one the stub serves it until the monitor changes it. `None` when gdb
+/// killed the guest or quit the emulator (said on stderr).
+fn serve(
+    machine: &mut Machine,
+    gdb: Option<GdbAddr>,
+    start_halted: bool,
+) -> Result<Option<Result<RunEnd, Stop>>, String> {
+    let mut listener = gdb.as_ref().map(listen).transpose()?;
+    let opened = Arc::new(Mutex::new(None));
+    machine.set_gdbserver_control(Box::new(MonitorGdbServer(opened.clone())));
+    let _raw = armvirt_machine::terminal::RawMode::enter();
+    let mut input = ConsoleInput::from_stdin();
+    let mut halted = start_halted;
+    loop {
+        let served = match listener.take() {
+            Some(l) => armvirt_stub::serve_on(machine, &mut input, l, halted),
+            None => match machine.run_until_gdbserver(&mut input) {
+                Some(end) => Served::Run(end),
+                None => Served::Handover,
+            },
+        };
+        halted = false;
+        match served {
+            Served::Handover => {
+                listener = opened.lock().unwrap_or_else(|e| e.into_inner()).take();
+            }
+            Served::Run(end) => return Ok(Some(end)),
+            Served::Killed => {
+                eprintln!("armvirt: killed from gdb");
+                return Ok(None);
+            }
+            Served::Quit => {
+                eprintln!("armvirt: quit from gdb (monitor quit)");
+                return Ok(None);
+            }
+        }
+    }
+}
+
+fn listen(addr: &GdbAddr) -> Result<Listener, String> {
+    match addr {
+        GdbAddr::Tcp(addr) => Listener::tcp(*addr),
+        GdbAddr::Unix(path) => Listener::unix(path),
+    }
+}
+
+/// The monitor's `gdbserver`: binds the socket at once (so the monitor reports a refusal),
+/// for `serve` to take at the hand-over.
+struct MonitorGdbServer(Arc<Mutex<Option<Listener>>>);
+
+impl GdbServerControl for MonitorGdbServer {
+    fn start(&mut self, addr: &GdbAddr) -> Result<(), String> {
+        let mut slot = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // A socket opened before and not served yet gives way to this one.
+        *slot = None;
+        *slot = Some(listen(addr)?);
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod gic;
 pub mod pl011;
 pub mod pl031;
+pub mod pl061;
 mod primecell;
 pub mod virtio;
 

@@ -1,8 +1,7 @@
 //! The device tree armvirt hands the kernel: QEMU 7.2 `virt`'s (`hw/arm/virt.c`,
 //! `create_fdt` and the `fdt_add_*`/`create_*` functions; `hw/arm/boot.c` for /memory,
 //! /chosen and /psci) for the same options, minus the nodes of devices armvirt does not
-//! have (fw-cfg, flash, PCIe, GPIO and its keys, the platform bus, the GICv2m frame,
-//! the PMU). `fdt_tests.rs` compares it with QEMU's own, node by node.
+//! have (fw-cfg, flash, PCIe, the platform bus, the GICv2m frame, the PMU). `fdt_tests.rs` compares it with QEMU's own, node by node.
 //!
 //! One function per node, each naming the binding it follows (Linux
 //! Documentation/devicetree/bindings/...). Nodes appear in the order of QEMU's DTB;
@@ -48,6 +47,20 @@ pub const fn gic_phandle(cpus: u32) -> u32 {
     PHANDLE_FIRST_CPU + cpus
 }
 
+/// Phandle of the PL061 (the power button's controller). QEMU allocates one for its MSI
+/// controller (the GICv2m frame, or GICv3's ITS) after the GIC's; armvirt has none but
+/// keeps the number free, so the PL061's is QEMU's.
+pub const fn pl061_phandle(cpus: u32) -> u32 {
+    gic_phandle(cpus) + 2
+}
+
+/// The PL061 line of QEMU's power button ("GPIO Key Poweroff").
+pub const POWER_BUTTON_LINE: u32 = 3;
+/// Linux's KEY_POWER (include/uapi/linux/input-event-codes.h).
+pub const KEY_POWER: u32 = 116;
+/// bindings/gpio/gpio.txt flags: GPIO_ACTIVE_HIGH.
+pub const GPIO_ACTIVE_HIGH: u32 = 0;
+
 // GIC interrupt specifiers (bindings/interrupt-controller/arm,gic.yaml): cell 1 is the
 // type, cell 2 the number within it, cell 3 the flags.
 pub const GIC_FDT_IRQ_TYPE_SPI: u32 = 0;
@@ -85,6 +98,8 @@ pub fn build(p: &DtParams) -> Result<Vec<u8>> {
     for n in 0..memmap::VIRTIO_MMIO_COUNT {
         virtio_mmio(&mut fdt, n)?;
     }
+    gpio_keys(&mut fdt, p.cpus)?;
+    pl061(&mut fdt, p.cpus)?;
     pl031(&mut fdt)?;
     pl011(&mut fdt)?;
     match p.gic {
@@ -163,6 +178,32 @@ fn virtio_mmio(fdt: &mut FdtWriter, n: u32) -> Result<()> {
     fdt.property_array_u32("interrupts", &irq)?;
     fdt.property_array_u64("reg", &reg(&[region]))?;
     fdt.property_string("compatible", "virtio,mmio")?;
+    fdt.end_node(node)
+}
+
+/// bindings/input/gpio-keys.yaml: QEMU's power button, a key on the PL061's line 3.
+fn gpio_keys(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
+    let node = fdt.begin_node("gpio-keys")?;
+    fdt.property_string("compatible", "gpio-keys")?;
+    let key = fdt.begin_node("poweroff")?;
+    let gpios = [pl061_phandle(cpus), POWER_BUTTON_LINE, GPIO_ACTIVE_HIGH];
+    fdt.property_array_u32("gpios", &gpios)?;
+    fdt.property_u32("linux,code", KEY_POWER)?;
+    fdt.property_string("label", "GPIO Key Poweroff")?;
+    close(fdt, [key, node])
+}
+
+/// bindings/gpio/pl061-gpio.yaml (a PrimeCell): two-cell GPIO specifiers (line, flags).
+fn pl061(fdt: &mut FdtWriter, cpus: u32) -> Result<()> {
+    let node = fdt.begin_node(&format!("pl061@{:x}", memmap::GPIO.base))?;
+    fdt.property_phandle(pl061_phandle(cpus))?;
+    fdt.property_string("clock-names", "apb_pclk")?;
+    fdt.property_u32("clocks", PHANDLE_CLOCK)?;
+    fdt.property_array_u32("interrupts", &spi_irq(spi::GPIO, IRQ_TYPE_LEVEL_HIGH))?;
+    fdt.property_null("gpio-controller")?;
+    fdt.property_u32("#gpio-cells", 2)?;
+    fdt.property_string_list("compatible", strings(&["arm,pl061", "arm,primecell"]))?;
+    fdt.property_array_u64("reg", &reg(&[memmap::GPIO]))?;
     fdt.end_node(node)
 }
 

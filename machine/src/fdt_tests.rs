@@ -21,11 +21,6 @@ const ABSENT_BY_DESIGN: &[(&str, &str)] = &[
         "/fw-cfg@9020000",
         "no fw-cfg: armvirt loads the kernel itself, no firmware reads it",
     ),
-    (
-        "/gpio-keys",
-        "no PL061 GPIO, so no power button on it (ACPI-less poweroff is PSCI)",
-    ),
-    ("/pl061@9030000", "no PL061 GPIO controller"),
     ("/pcie@10000000", "no PCIe host bridge"),
     ("/pmu", "no PMU modelled yet (ID_AA64DFR0_EL1.PMUVer = 0)"),
     (
@@ -234,6 +229,10 @@ fn one_cpu_has_no_enable_method_and_a_one_bit_ppi_mask() {
         "<0x01 0x0d 0x104 0x01 0x0e 0x104 0x01 0x0b 0x104 0x01 0x0a 0x104>"
     );
     assert_eq!(t["/cpus/cpu-map/socket0/cluster0/core0"]["cpu"], "<0x8001>");
+    // QEMU's `-smp 1` tree: the GICv2m frame's 0x8003 stays free, the PL061 is 0x8004 and
+    // the power button names it.
+    assert_eq!(t["/pl061@9030000"]["phandle"], "<0x8004>");
+    assert_eq!(t["/gpio-keys/poweroff"]["gpios"], "<0x8004 0x03 0x00>");
 }
 
 #[test]
@@ -252,6 +251,7 @@ fn eight_cpus_are_described_with_psci_and_their_affinities() {
         assert_eq!(core["cpu"], format!("<{phandle:#x}>"));
     }
     assert_eq!(t["/intc@8000000"]["phandle"], "<0x8009>");
+    assert_eq!(t["/gpio-keys/poweroff"]["gpios"], "<0x800b 0x03 0x00>");
     assert!(t["/timer"]["interrupts"].contains("0xff04"));
 }
 

@@ -23,6 +23,7 @@ pub mod monitor;
 pub mod net;
 pub mod options;
 pub mod placeholder;
+pub mod power_button;
 pub mod psci;
 pub mod ram;
 pub mod record;

@@ -28,6 +28,7 @@ use crate::ConsoleInput;
 use armvirt_cpu::{CodeCache, Monitors, SemihostingMode, TlbBroadcast};
 use armvirt_devices::pl011::Pl011;
 use armvirt_devices::pl031::Pl031;
+use armvirt_devices::pl061::Pl061;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,6 +44,10 @@ pub struct Machine {
     pub(crate) vcpus: Vec<Vcpu>,
     pub(crate) uart: Shared<Pl011>,
     pub(crate) rtc: Shared<Pl031>,
+    /// The PL061 GPIO with the power button on it (`power_button.rs`).
+    pub(crate) gpio: Shared<Pl061>,
+    /// When (virtual time) the pressed power button is released.
+    pub(crate) power_button_release: Option<u64>,
     /// `now_ns` for the devices that read time (the RTC).
     pub(crate) clock: Arc<AtomicU64>,
     pub(crate) gic: IrqChip,
@@ -73,6 +78,10 @@ pub struct Machine {
     pub(crate) monitor: Option<Monitor>,
     /// The monitor stopped the vCPUs (`stop`, or `-S` with no debugger).
     pub(crate) paused: bool,
+    /// How the monitor's `gdbserver` opens the stub's socket (set by the program).
+    pub(crate) gdbserver: Option<Box<dyn crate::monitor::gdbserver::GdbServerControl>>,
+    /// `gdbserver` asked the program to serve gdb on what it opened.
+    pub(crate) gdb_handover: bool,
     /// Scheduling epochs so far: rounds of the run loop and the debugger's single steps
     /// (inputs and positions in history are placed by it).
     pub(crate) epoch: u64,
@@ -180,6 +189,8 @@ impl Machine {
             gic.spi_line(spi::RTC),
         ));
         bus.insert(memmap::RTC.base, memmap::RTC.size, Box::new(rtc.clone()))?;
+        let gpio = Shared::new(Pl061::new(gic.spi_line(spi::GPIO)));
+        bus.insert(memmap::GPIO.base, memmap::GPIO.size, Box::new(gpio.clone()))?;
         bus.insert(
             memmap::UART0.base,
             memmap::UART0.size,
@@ -226,6 +237,8 @@ impl Machine {
             vcpus,
             uart,
             rtc,
+            gpio,
+            power_button_release: None,
             clock,
             gic,
             virtio,
@@ -242,6 +255,8 @@ impl Machine {
             input_open: false,
             monitor,
             paused,
+            gdbserver: None,
+            gdb_handover: false,
             epoch: 0,
             history: None,
             replaying: false,
@@ -263,6 +278,8 @@ impl Machine {
         let mut fresh = Machine::build(config, &self.virtio.nets)?;
         fresh.config = self.config.clone();
         fresh.monitor = self.monitor.take();
+        fresh.gdbserver = self.gdbserver.take();
+        fresh.gdb_handover = self.gdb_handover;
         fresh.paused = self.paused;
         for (new, old) in fresh.vcpus.iter_mut().zip(&self.vcpus) {
             new.cpu.breakpoints = old.cpu.breakpoints.clone();

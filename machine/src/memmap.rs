@@ -43,7 +43,7 @@ pub const UART0: Region = Region::new(0x0900_0000, 0x1000);
 pub const RTC: Region = Region::new(0x0901_0000, 0x1000);
 /// QEMU's fw-cfg interface (not modelled by armvirt).
 pub const FW_CFG: Region = Region::new(0x0902_0000, 0x18);
-/// The PL061 GPIO controller (not modelled by armvirt).
+/// The PL061 GPIO controller (its line 3 is the power button).
 pub const GPIO: Region = Region::new(0x0903_0000, 0x1000);
 /// The first virtio-mmio transport; [`VIRTIO_MMIO_COUNT`] follow at [`VIRTIO_MMIO_STRIDE`].
 pub const VIRTIO_MMIO_BASE: u64 = 0x0a00_0000;

@@ -149,21 +149,31 @@ impl Machine {
     /// (Ctrl-A x) or the console input ends.
     pub fn run_with(&mut self, mut input: ConsoleInput) -> Result<RunEnd, Stop> {
         loop {
-            // (Breakpoints and watchpoints exist only while a debugger runs the machine:
-            // `debug.rs`.)
-            match self.round(&mut input, IDLE_WAIT) {
-                Round::End(end) => return end,
-                Round::Idle if self.stopped && !input.open() => return Ok(RunEnd::PowerOff),
-                _ => {}
-            }
-            if let Some(at) = self.panic_at {
-                let seen = self.panic_seen.lock().unwrap_or_else(|e| e.into_inner());
-                let done = seen.ended || self.now_ns.saturating_sub(at) >= PANIC_GRACE_NS;
-                if done && !self.config().options.no_shutdown {
-                    return Err(Stop::GuestPanic(seen.reason.clone().unwrap_or_default()));
-                }
+            if let Some(end) = self.run_round(&mut input) {
+                return end;
             }
         }
+    }
+
+    /// One round of [`Machine::run_with`]'s loop; `Some` when the run ends.
+    pub(crate) fn run_round(&mut self, input: &mut ConsoleInput) -> Option<Result<RunEnd, Stop>> {
+        // (Breakpoints and watchpoints exist only while a debugger runs the machine:
+        // `debug.rs`.)
+        match self.round(input, IDLE_WAIT) {
+            Round::End(end) => return Some(end),
+            Round::Idle if self.stopped && !input.open() => return Some(Ok(RunEnd::PowerOff)),
+            _ => {}
+        }
+        if let Some(at) = self.panic_at {
+            let seen = self.panic_seen.lock().unwrap_or_else(|e| e.into_inner());
+            let done = seen.ended || self.now_ns.saturating_sub(at) >= PANIC_GRACE_NS;
+            if done && !self.config().options.no_shutdown {
+                return Some(Err(Stop::GuestPanic(
+                    seen.reason.clone().unwrap_or_default(),
+                )));
+            }
+        }
+        None
     }
 
     /// Ends the run (with [`Stop::Timeout`]) once `after` of host time has passed.
@@ -251,6 +261,7 @@ impl Machine {
         };
         self.clock.store(self.now_ns, Ordering::Relaxed);
         self.rtc.lock().poll();
+        self.poll_power_button();
         if !self.replaying {
             if let Some(at) = self.check_hash() {
                 return Round::End(Err(Stop::Diverged { at }));
@@ -495,6 +506,7 @@ impl Machine {
             .filter(|v| v.power == Power::On)
             .flat_map(|v| [v.cpu.next_timer_ns(), stream(v)])
             .flatten()
+            .chain(self.power_button_release)
             .filter(|&t| t > now)
             .min();
         if let Some(deadline) = next {

@@ -28,5 +28,5 @@ mod target_xml;
 mod watchpoints;
 
 pub use conn::Listener;
-pub use server::{serve, Served};
+pub use server::{serve, serve_on, Served};
 pub use target::Settings;

@@ -31,6 +31,9 @@ pub enum Served {
     Killed,
     /// gdb asked the emulator to exit (`monitor quit`).
     Quit,
+    /// The monitor's `gdbserver` changed the socket: the caller serves the new one, or
+    /// runs on without (`gdbserver none`).
+    Handover,
 }
 
 /// How long the monitor is waited for between looks for a gdb connection at `-S`.
@@ -40,25 +43,44 @@ const MONITOR_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
 /// With `start_halted`, nothing runs until a gdb connects and lets the guest go.
 pub fn serve(machine: &mut Machine, listener: Listener, start_halted: bool) -> Served {
     let _raw = armvirt_machine::terminal::RawMode::enter();
-    let mut input = ConsoleInput::from_stdin();
+    serve_on(
+        machine,
+        &mut ConsoleInput::from_stdin(),
+        listener,
+        start_halted,
+    )
+}
+
+/// [`serve`] with the caller's console input (and terminal mode). Also returns
+/// [`Served::Handover`] when, between gdb sessions, the monitor's `gdbserver` has opened
+/// another socket or closed this one.
+pub fn serve_on(
+    machine: &mut Machine,
+    input: &mut ConsoleInput,
+    listener: Listener,
+    start_halted: bool,
+) -> Served {
     let mut settings = Settings::default();
     let mut waiting_for_gdb = start_halted;
     loop {
+        if machine.take_gdb_handover() {
+            return Served::Handover;
+        }
         // A monitor is served while gdb is awaited, as QEMU serves it at -S.
         let block = waiting_for_gdb && !machine.has_monitor();
         match listener.accept(block) {
             Some(conn) => {
                 waiting_for_gdb = false;
-                if let Some(served) = session(machine, &mut input, &mut settings, conn) {
+                if let Some(served) = session(machine, input, &mut settings, conn) {
                     return served;
                 }
             }
             None if waiting_for_gdb => {
-                if let Some(end) = machine.serve_monitor_while_halted(&mut input, MONITOR_WAIT) {
+                if let Some(end) = machine.serve_monitor_while_halted(input, MONITOR_WAIT) {
                     return Served::Run(Ok(end));
                 }
             }
-            None => match machine.debug_run(&mut input, ROUNDS_PER_ACCEPT) {
+            None => match machine.debug_run(input, ROUNDS_PER_ACCEPT) {
                 DebugRun::Slice => {}
                 // No gdb is attached, so no breakpoint or watchpoint can be set.
                 DebugRun::Breakpoint { .. } | DebugRun::Watchpoint { .. } => {}
@@ -85,6 +107,8 @@ fn session(
             return None;
         }
     };
+    // gdb's `continue` runs a machine the monitor stopped, as under QEMU.
+    machine.release_monitor_pause();
     // History is kept while gdb is attached, for reverse execution.
     let budget = machine.config().options.history.unwrap_or(DEFAULT_BUDGET);
     if budget > 0 && !machine.history_active() {

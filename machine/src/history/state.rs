@@ -12,6 +12,7 @@ use armvirt_devices::gic::v2::GicV2State;
 use armvirt_devices::gic::v3::GicV3State;
 use armvirt_devices::pl011::Pl011State;
 use armvirt_devices::pl031::Pl031State;
+use armvirt_devices::pl061::Pl061State;
 use armvirt_devices::virtio::blk::Overlay;
 use armvirt_devices::virtio::mmio::TransportState;
 use std::sync::atomic::Ordering;
@@ -41,6 +42,9 @@ pub(crate) struct Devices {
     pub gic: GicState,
     pub uart: Pl011State,
     pub rtc: Pl031State,
+    pub gpio: Pl061State,
+    /// When the pressed power button is released (`power_button.rs`).
+    pub power_button_release: Option<u64>,
     pub virtio: Vec<TransportState>,
     /// `snapshot=on` disks' overlays (their chunks shared, copied on the next write).
     pub disks: Vec<(usize, Overlay)>,
@@ -99,6 +103,8 @@ impl Machine {
             gic,
             uart: self.uart.lock().state().clone(),
             rtc: self.rtc.lock().state().clone(),
+            gpio: self.gpio.lock().state().clone(),
+            power_button_release: self.power_button_release,
             virtio: self.virtio.save(),
             disks: self.virtio.save_disks(),
         }
@@ -113,6 +119,8 @@ impl Machine {
         }
         self.uart.lock().restore(d.uart.clone());
         self.rtc.lock().restore(d.rtc.clone());
+        self.gpio.lock().restore(d.gpio.clone());
+        self.power_button_release = d.power_button_release;
         self.virtio.restore(&d.virtio);
         self.virtio.restore_disks(&d.disks);
     }

@@ -2,6 +2,7 @@
 //! `qemu-system-aarch64 -M virt -cpu cortex-a72` on the same guest: `monitor/tests.rs`).
 //! Each returns its text; errors are QEMU's one-line messages.
 
+use super::disas;
 use super::memory_dump::{self, Format};
 use super::Monitor;
 use crate::debug::VcpuState;
@@ -67,9 +68,11 @@ pub(super) fn run(m: &mut Machine, mon: &mut Monitor, line: &str) -> (String, Op
             }
             Err(e) => format!("reset failed: {e}\n"),
         },
-        "system_powerdown" => "armvirt: this machine has no power button device (QEMU's virt \
-             signals it through a PL061 GPIO key); nothing was sent to the guest\n"
-            .into(),
+        // QEMU's virt without ACPI presses the gpio-keys power button; it prints nothing.
+        "system_powerdown" => {
+            m.press_power_button();
+            String::new()
+        }
         // QEMU's take a snapshot tag inside a qcow2 disk; armvirt's take a file.
         "savevm" => match args {
             [file] => match m.save_vm(std::path::Path::new(file)) {
@@ -85,9 +88,7 @@ pub(super) fn run(m: &mut Machine, mon: &mut Monitor, line: &str) -> (String, Op
             },
             _ => "Usage: loadvm FILE\n".into(),
         },
-        "gdbserver" => "armvirt: the gdb server cannot be started from the monitor yet; \
-             start armvirt with -gdb tcp::PORT or -s\n"
-            .into(),
+        "gdbserver" => super::gdbserver::command(m, args),
         _ => format!("unknown command: '{cmd}'\n"),
     };
     (text, None)
@@ -274,12 +275,34 @@ fn examine(m: &mut Machine, mon: &mut Monitor, cmd: &str, line: &str) -> String 
     };
     // QEMU keeps a parsed format even when the address then fails.
     mon.last = f;
-    if f.letter == b'i' {
-        return "armvirt: the 'i' format (disassembly) is not supported\n".into();
-    }
     let addr = match memory_dump::eval(m, mon.cpu, expr) {
         Ok(a) => a,
         Err(e) => return format!("{e}\n{try_help}"),
     };
+    if f.letter == b'i' {
+        return disassemble(m, mon.cpu, addr, f.count, cmd == "xp");
+    }
     memory_dump::dump(m, mon.cpu, addr, f, cmd == "xp")
+}
+
+/// `count` instructions from `addr` (QEMU's `monitor_disas`), up to the first word that
+/// cannot be read.
+fn disassemble(m: &mut Machine, cpu: usize, addr: u64, count: u64, physical: bool) -> String {
+    let mut t = String::new();
+    let mut at = addr;
+    for _ in 0..count {
+        let mut word = [0u8; 4];
+        let got = if physical {
+            m.read_phys(at, &mut word)
+        } else {
+            m.read_virt(cpu, at, &mut word)
+        };
+        if got < word.len() {
+            let _ = writeln!(t, "0x{at:08x}: unable to read memory");
+            break;
+        }
+        t.push_str(&disas::line(at, u32::from_le_bytes(word)));
+        at = at.wrapping_add(4);
+    }
+    t
 }

@@ -11,6 +11,8 @@
 //! the next client is served.
 
 mod commands;
+mod disas;
+pub mod gdbserver;
 mod memory_dump;
 pub mod readline;
 

@@ -206,6 +206,7 @@ fn a_telnet_session_as_scripts_drive_qemus_monitor() {
         "address-space: memory\n  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n",
         "    0000000009000000-0000000009000fff (prio 0, i/o): pl011\n",
         "    0000000009010000-0000000009010fff (prio 0, i/o): pl031\n",
+        "    0000000009030000-0000000009030fff (prio 0, i/o): pl061\n",
         "    000000000a000000-000000000a0001ff (prio 0, i/o): virtio-mmio\n",
         "    0000000040000000-000000004fffffff (prio 0, ram): mach-virt.ram\n",
     ] {

@@ -22,7 +22,8 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"ARMVSNAP";
-const FORMAT: u32 = 1;
+/// 2: the PL061 GPIO and the power button in the device state.
+const FORMAT: u32 = 2;
 /// A header is a few hundred bytes; anything longer is not one.
 const MAX_HEADER: u32 = 1 << 16;
 
