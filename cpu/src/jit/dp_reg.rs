@@ -1,7 +1,7 @@
 //! Data processing — register (Arm ARM C4.1.89), compiled: beside `interp/dp_reg.rs`.
 
 use super::branch::jump_if_condition;
-use super::emit::{Alu, Shift, R10, R8, R9, RBX, RCX};
+use super::emit::{Alu, Shift, R8, R9, RBX, RCX};
 use super::translate::Tx;
 use super::translate::NZCV;
 use crate::insn::Insn;
@@ -96,13 +96,13 @@ pub fn dp_3src(tx: &mut Tx, i: Insn) -> bool {
         tx.set_x(i.rd(), R8, sf);
         return true;
     }
-    tx.get_x(R10, i.ra());
+    tx.get_x(RCX, i.ra());
     if i.bit(15) {
-        tx.e.alu(Alu::Sub, sf, R10, R8);
+        tx.e.alu(Alu::Sub, sf, RCX, R8);
     } else {
-        tx.e.alu(Alu::Add, sf, R10, R8);
+        tx.e.alu(Alu::Add, sf, RCX, R8);
     }
-    tx.set_x(i.rd(), R10, sf);
+    tx.set_x(i.rd(), RCX, sf);
     true
 }
 

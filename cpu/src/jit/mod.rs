@@ -29,6 +29,7 @@ mod dp_reg;
 mod emit;
 mod helpers;
 mod load_store;
+mod regs;
 pub mod stats;
 mod translate;
 
@@ -97,6 +98,8 @@ pub struct JitCtx {
     pub spill: u64,
     /// The dispatcher's jump cache, which register branches look into.
     pub jmp_cache: *const u8,
+    /// The `Mem` of the block running, for helper calls (set by the trampoline).
+    pub mem: *mut u8,
     /// NZCV for each x86 OF:AH (after `lahf; seto al`), for an addition or logical
     /// operation ([0]) and a subtraction ([1], whose A64 carry is NOT borrow).
     pub nzcv_table: [[u32; 512]; 2],
@@ -144,6 +147,7 @@ impl Default for JitCtx {
             _pad: 0,
             spill: 0,
             jmp_cache: std::ptr::null(),
+            mem: std::ptr::null_mut(),
             nzcv_table: nzcv_table(),
         }
     }
