@@ -20,7 +20,7 @@
 //! Files: `buffer.rs` (executable memory), `emit.rs` (the only place with x86 encodings),
 //! `translate.rs` (a block's frame), `helpers.rs` (what generated code calls), and one
 //! file per encoding group, named as the interpreter's: `dp_imm.rs`, `dp_reg.rs`,
-//! `branch.rs`, `load_store.rs`.
+//! `branch.rs`, `load_store.rs`, `system.rs`; `regs.rs` keeps guest registers in host ones.
 
 mod branch;
 mod buffer;
@@ -31,6 +31,7 @@ mod helpers;
 mod load_store;
 mod regs;
 pub mod stats;
+mod system;
 mod translate;
 
 #[cfg(test)]

@@ -90,6 +90,10 @@ const NATIVE: &[(&str, TranslateFn)] = &[
         super::load_store::register_offset,
     ),
     ("load/store pair", super::load_store::pair),
+    ("DMB", super::system::barrier),
+    ("DSB", super::system::barrier),
+    ("ISB", super::system::isb),
+    ("MRS", super::system::mrs),
 ];
 
 /// The native translation of each decode-table row, if any.
