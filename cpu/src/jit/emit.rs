@@ -437,6 +437,25 @@ impl Emitter {
         }
     }
 
+    /// `rax = rdx:rax / s` (`signed`: `cqo; idiv`, else `xor edx, edx; div`), 64 or 32
+    /// bits; clobbers `rdx`. The caller rules out what x86 faults on (zero, MIN / -1).
+    pub fn div_rax(&mut self, wide: bool, signed: bool, s: R) {
+        match (wide, signed) {
+            (true, true) => dynasm!(self.ops ; .arch x64 ; cqo ; idiv Rq(s.0)),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div Rq(s.0)),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; cdq ; idiv Rd(s.0)),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div Rd(s.0)),
+        }
+    }
+
+    pub fn neg(&mut self, wide: bool, d: R) {
+        if wide {
+            dynasm!(self.ops ; .arch x64 ; neg Rq(d.0));
+        } else {
+            dynasm!(self.ops ; .arch x64 ; neg Rd(d.0));
+        }
+    }
+
     /// `d = d * s` (the low half).
     pub fn imul(&mut self, wide: bool, d: R, s: R) {
         if wide {

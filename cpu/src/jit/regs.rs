@@ -95,6 +95,11 @@ impl RegCache {
         self.host[n as usize]
     }
 
+    /// The guest register host register `h` holds, if any.
+    pub fn guest_of(&self, h: R) -> Option<u32> {
+        (0..32u32).find(|&n| self.host[n as usize] == Some(h))
+    }
+
     /// The (guest, host) pairs whose bit is set in `mask`.
     pub fn in_mask(&self, mask: u32) -> impl Iterator<Item = (u32, R)> + '_ {
         (0..32u32).filter_map(move |n| {

@@ -160,6 +160,47 @@ cpu_test! {
         assert_eq!((t.x(7), t.x(8)), (0x1234, 0x6000_0000));
     }
 
+    fn divides_by_zero_and_of_min_by_minus_one_give_what_the_arm_arm_says(t) {
+        t.load(&a64!(
+            ; udiv x10, x1, x2   // 100 / 7
+            ; sdiv x11, x3, x2   // -100 / 7 rounds toward zero
+            ; udiv x12, x1, xzr  // / 0 = 0
+            ; sdiv x13, x4, x5   // MIN / -1 = MIN
+            ; sdiv w14, w6, w5   // 32-bit MIN / -1
+            ; udiv w15, w5, w2   // 0xffff_ffff / 7, the upper half of x5 ignored
+            ; sdiv x16, x1, x5   // 100 / -1
+        ));
+        t.set_x(1, 100);
+        t.set_x(2, 7);
+        t.set_x(3, -100i64 as u64);
+        t.set_x(4, i64::MIN as u64);
+        t.set_x(5, u64::MAX);
+        t.set_x(6, 0x8000_0000);
+        t.run();
+        assert_eq!((t.x(10), t.x(11), t.x(12)), (14, -14i64 as u64, 0));
+        assert_eq!((t.x(13), t.x(14)), (i64::MIN as u64, 0x8000_0000));
+        assert_eq!((t.x(15), t.x(16)), (0xffff_ffff / 7, -100i64 as u64));
+    }
+
+    fn a_divide_keeps_the_guest_register_cached_in_the_host_register_x86_div_clobbers(t) {
+        // x1–x3 are used most, so x4 gets the fourth cache register: RDX, which `div`
+        // overwrites with the remainder.
+        t.load(&a64!(
+            ; add x1, x1, x1
+            ; add x1, x1, x1
+            ; add x2, x2, x2
+            ; add x2, x2, x2
+            ; add x3, x3, x3
+            ; add x3, x3, x3
+            ; udiv x5, x4, x6
+            ; add x7, x4, x4
+        ));
+        t.set_x(4, 100);
+        t.set_x(6, 7);
+        t.run();
+        assert_eq!((t.x(5), t.x(7)), (14, 200));
+    }
+
     fn a_budget_ends_at_the_same_block_boundary_as_the_interpreter(t) {
         t.load(&a64!(
             ; movz x0, 0

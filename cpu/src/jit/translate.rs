@@ -250,6 +250,19 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// Frees host register `h` for an instruction that clobbers it (x86 `div` and `rdx`):
+    /// the guest register there is written back if dirty and is no longer loaded. After
+    /// the instruction's reads (one could load it again) and before its first branch.
+    pub fn clobber(&mut self, h: R) {
+        if let Some(n) = self.regs.guest_of(h) {
+            if self.regs.state.dirty >> n & 1 != 0 {
+                self.e.store64(RBX, x_off(n), h);
+            }
+            self.regs.state.loaded &= !(1 << n);
+            self.regs.state.dirty &= !(1 << n);
+        }
+    }
+
     /// Writes the dirty cached registers back here; they stay loaded (and now clean).
     pub fn write_back(&mut self) {
         self.emit_write_back(self.regs.state);
