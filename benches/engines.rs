@@ -17,6 +17,9 @@ use std::time::Instant;
 
 const RUNS: usize = 3;
 
+/// Builds one engine's command for a run.
+type MakeCmd<'a> = Box<dyn Fn() -> Command + 'a>;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -73,7 +76,7 @@ fn main() {
             .arg(&initrd)
             .args(["-append", append]);
         };
-        let runs: [(&str, Box<dyn Fn() -> Command>); 4] = [
+        let runs: [(&str, MakeCmd); 4] = [
             (
                 "armvirt jit",
                 Box::new(|| {
