@@ -8,7 +8,9 @@
 //!
 //! `cargo bench --bench engines [-- WORDS]` (after fixtures/install.sh; WORDS picks the
 //! workloads whose names contain one of them, e.g. `-- compiled`). Prints the median wall time
-//! of RUNS runs of each, and each one's ratio to QEMU's; asserts nothing about speed.
+//! of RUNS runs of each, and each one's ratio to QEMU's; asserts nothing about speed. The
+//! runs alternate between the engines, so a load from elsewhere on the host falls on all
+//! of them alike. `ENGINES_SKIP_INTERP=1` leaves out the (slow) interpreter.
 
 #[path = "../tests/fixture_cache/mod.rs"]
 mod fixture_cache;
@@ -137,12 +139,25 @@ fn main() {
                 }),
             ),
         ];
+        let skip_interp = std::env::var_os("ENGINES_SKIP_INTERP").is_some();
+        let runs: Vec<_> = runs
+            .into_iter()
+            .filter(|(who, _)| !(skip_interp && *who == "armvirt interp"))
+            .collect();
+        let mut samples = vec![Vec::new(); runs.len()];
+        for _ in 0..RUNS {
+            for ((_, cmd), s) in runs.iter().zip(samples.iter_mut()) {
+                s.push(time(cmd(), want));
+            }
+        }
         let times: Vec<(&str, f64)> = runs
             .iter()
-            .map(|(who, cmd)| (*who, median((0..RUNS).map(|_| time(cmd(), want)).collect())))
+            .zip(samples)
+            .map(|((who, _), s)| (*who, median(s)))
             .collect();
-        let qemu = times[2].1;
-        let icount = times[3].1;
+        let of = |who: &str| times.iter().find(|t| t.0 == who).map_or(f64::NAN, |t| t.1);
+        let qemu = of("qemu tcg");
+        let icount = of("qemu tcg -icount shift=0");
         println!("{name} (median of {RUNS}):");
         for (who, t) in &times {
             println!(

@@ -102,6 +102,8 @@ pub fn cbz(tx: &mut Tx, i: Insn) -> bool {
     };
     tx.get_x(R8, i.rt());
     tx.e.alu(Alu::Test, i.sf(), R8, R8);
+    // Once for both exits (the stores leave the flags alone).
+    tx.write_back();
     let taken = tx.e.label();
     tx.e.jcc(if i.bit(24) { Cc::Ne } else { Cc::E }, taken);
     two_way(tx, taken, to);
@@ -116,6 +118,7 @@ pub fn tbz(tx: &mut Tx, i: Insn) -> bool {
     let bit = (i.bits(31, 31) << 5 | i.bits(23, 19)) as u8;
     tx.get_x(R8, i.rt());
     tx.e.bt(R8, bit);
+    tx.write_back();
     let taken = tx.e.label();
     tx.e.jcc(if i.bit(24) { Cc::B } else { Cc::Ae }, taken);
     two_way(tx, taken, to);
@@ -149,6 +152,7 @@ pub fn b_cond(tx: &mut Tx, i: Insn) -> bool {
     let Some(to) = target(tx, i, 23, 5) else {
         return false;
     };
+    tx.write_back();
     let taken = tx.e.label();
     let cond = i.bits(3, 0);
     match tx.live_flags.and_then(|f| host_condition(f, cond)) {
@@ -186,6 +190,7 @@ fn branch_reg(tx: &mut Tx, i: Insn, link: bool) -> bool {
         tx.e.shift_imm(Shift::Sar, true, R8, 8);
         tx.e.bind(keep);
     }
+    tx.write_back();
     tx.sync_icount();
     tx.e.store64(super::emit::RBX, super::translate::PC, R8);
     jump_to_cached_block(tx);

@@ -1,7 +1,7 @@
 //! Data processing — register (Arm ARM C4.1.89), compiled: beside `interp/dp_reg.rs`.
 
 use super::branch::jump_if_condition;
-use super::emit::{Alu, Shift, R10, R8, R9, RBX, RCX};
+use super::emit::{Alu, Cc, Shift, R8, R9, RAX, RBX, RCX, RDX};
 use super::translate::Tx;
 use super::translate::NZCV;
 use crate::insn::Insn;
@@ -96,13 +96,13 @@ pub fn dp_3src(tx: &mut Tx, i: Insn) -> bool {
         tx.set_x(i.rd(), R8, sf);
         return true;
     }
-    tx.get_x(R10, i.ra());
+    tx.get_x(RCX, i.ra());
     if i.bit(15) {
-        tx.e.alu(Alu::Sub, sf, R10, R8);
+        tx.e.alu(Alu::Sub, sf, RCX, R8);
     } else {
-        tx.e.alu(Alu::Add, sf, R10, R8);
+        tx.e.alu(Alu::Add, sf, RCX, R8);
     }
-    tx.set_x(i.rd(), R10, sf);
+    tx.set_x(i.rd(), RCX, sf);
     true
 }
 
@@ -180,9 +180,13 @@ pub fn cond_compare(tx: &mut Tx, i: Insn) -> bool {
 }
 
 /// LSLV, LSRV, ASRV, RORV: x86 takes the count modulo the operand width, as A64 does.
-/// The divides and CRC32 run through the interpreter.
+/// UDIV, SDIV; CRC32 runs through the interpreter.
 pub fn dp_2src(tx: &mut Tx, i: Insn) -> bool {
     let opcode = i.bits(15, 10);
+    if !i.bit(29) && (opcode == 0b000010 || opcode == 0b000011) {
+        divide(tx, i, opcode == 0b000011);
+        return true;
+    }
     if i.bit(29) || opcode >> 2 != 0b0010 {
         return false;
     }
@@ -201,6 +205,35 @@ pub fn dp_2src(tx: &mut Tx, i: Insn) -> bool {
     tx.e.shift_cl(op, sf, R8);
     tx.set_x(i.rd(), R8, sf);
     true
+}
+
+/// UDIV, SDIV: x / 0 is 0, and SDIV's MIN / -1 is MIN (C6.2.388), where x86 faults: those
+/// are decided before the `div`.
+fn divide(tx: &mut Tx, i: Insn, signed: bool) {
+    let sf = i.sf();
+    tx.get_x(RAX, i.rn());
+    tx.get_x(R9, i.rm());
+    // After the reads: one of them may be the guest register kept in RDX.
+    tx.clobber(RDX);
+    let (zero, negate, done) = (tx.e.label(), tx.e.label(), tx.e.label());
+    tx.e.alu(Alu::Test, sf, R9, R9);
+    tx.e.jcc(Cc::E, zero);
+    if signed {
+        tx.e.alu_imm(Alu::Cmp, sf, R9, -1);
+        tx.e.jcc(Cc::E, negate);
+    }
+    tx.e.div_rax(sf, signed, R9);
+    tx.e.mov(R8, RAX);
+    tx.e.jmp(done);
+    tx.e.bind(negate);
+    // x / -1 = -x, wrapping: MIN stays MIN.
+    tx.e.mov(R8, RAX);
+    tx.e.neg(sf, R8);
+    tx.e.jmp(done);
+    tx.e.bind(zero);
+    tx.e.mov_imm(R8, 0);
+    tx.e.bind(done);
+    tx.set_x(i.rd(), R8, sf);
 }
 
 /// REV16 runs through the interpreter, as do RBIT and CLS; REV32, REV and CLZ are

@@ -3,9 +3,10 @@
 //! JIT knows an x86 encoding.
 //!
 //! Register conventions of translated code (System V ABI, callee-saved ones pinned):
-//! `rbx` = the vCPU (`*mut Cpu`), `r12` = its `Mem`, `r13` = its [`super::JitCtx`],
-//! `r14` = its fast TLB. `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8`–`r11` are scratch and do
-//! not survive a helper call. The stack is 16-byte aligned inside a block, so a block can
+//! `rbx` = the vCPU (`*mut Cpu`), `r13` = its [`super::JitCtx`], `r14` = its fast TLB.
+//! `rax`, `rcx`, `rsi`, `rdi`, `r8`, `r9` are scratch and do not survive a helper call;
+//! `rbp`, `r12`, `r15`, `rdx`, `r10`, `r11` hold cached guest registers (`regs.rs`) and are
+//! no translation's scratch (`rdx` only carries a helper's argument, after the write-back). The stack is 16-byte aligned inside a block, so a block can
 //! `call` a helper directly.
 
 // dynasm's dynamic register operands (`Rq(n)`) convert their `u8` once more.
@@ -22,6 +23,7 @@ pub const RAX: R = R(0);
 pub const RCX: R = R(1);
 pub const RDX: R = R(2);
 pub const RBX: R = R(3);
+pub const RBP: R = R(5);
 pub const RSI: R = R(6);
 pub const RDI: R = R(7);
 pub const R8: R = R(8);
@@ -101,6 +103,23 @@ pub type Label = DynamicLabel;
 
 pub struct Emitter {
     ops: VecAssembler<X64Relocation>,
+}
+
+/// One instruction whose memory operand is `[b + off]`, written between `pre` and `post`,
+/// in its shortest encoding: dynasm gives a register chosen at run time a SIB byte and a
+/// 32-bit displacement, so the bases generated code uses most (`rbx`, the vCPU, and
+/// `r13`, the context) are spelled out, with an 8-bit displacement when it fits.
+macro_rules! mem {
+    ($ops:expr, $b:expr, $off:expr, [$($pre:tt)*], [$($post:tt)*]) => {{
+        let (b, off): (R, i32) = ($b, $off);
+        match (b, (-128..128).contains(&off)) {
+            (RBX, true) => dynasm!($ops ; .arch x64 ; $($pre)* [BYTE rbx + off as i8] $($post)*),
+            (RBX, false) => dynasm!($ops ; .arch x64 ; $($pre)* [rbx + off] $($post)*),
+            (R13, true) => dynasm!($ops ; .arch x64 ; $($pre)* [BYTE r13 + off as i8] $($post)*),
+            (R13, false) => dynasm!($ops ; .arch x64 ; $($pre)* [r13 + off] $($post)*),
+            _ => dynasm!($ops ; .arch x64 ; $($pre)* [Rq(b.0) + off] $($post)*),
+        }
+    }};
 }
 
 macro_rules! alu_rr {
@@ -230,12 +249,12 @@ impl Emitter {
 
     /// `jmp QWORD [b + off]`.
     pub fn jmp_mem(&mut self, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; jmp QWORD [Rq(b.0) + off]);
+        mem!(self.ops, b, off, [jmp QWORD], []);
     }
 
     /// `cmp DWORD [b + off], imm`.
     pub fn cmp_mem32_imm(&mut self, b: R, off: i32, v: i32) {
-        dynasm!(self.ops ; .arch x64 ; cmp DWORD [Rq(b.0) + off], v);
+        mem!(self.ops, b, off, [cmp DWORD], [, v]);
     }
 
     pub fn call_reg(&mut self, r: R) {
@@ -280,25 +299,25 @@ impl Emitter {
 
     /// 64-bit load from `[b + off]`.
     pub fn load64(&mut self, d: R, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; mov Rq(d.0), QWORD [Rq(b.0) + off]);
+        mem!(self.ops, b, off, [mov Rq(d.0), QWORD], []);
     }
 
     /// 32-bit load from `[b + off]`, zero-extended.
     pub fn load32(&mut self, d: R, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; mov Rd(d.0), DWORD [Rq(b.0) + off]);
+        mem!(self.ops, b, off, [mov Rd(d.0), DWORD], []);
     }
 
     pub fn store64(&mut self, b: R, off: i32, s: R) {
-        dynasm!(self.ops ; .arch x64 ; mov QWORD [Rq(b.0) + off], Rq(s.0));
+        mem!(self.ops, b, off, [mov QWORD], [, Rq(s.0)]);
     }
 
     pub fn store32_imm(&mut self, b: R, off: i32, v: i32) {
-        dynasm!(self.ops ; .arch x64 ; mov DWORD [Rq(b.0) + off], v);
+        mem!(self.ops, b, off, [mov DWORD], [, v]);
     }
 
     /// `[b + off] += v` (64-bit).
     pub fn add_mem64_imm(&mut self, b: R, off: i32, v: i32) {
-        dynasm!(self.ops ; .arch x64 ; add QWORD [Rq(b.0) + off], v);
+        mem!(self.ops, b, off, [add QWORD], [, v]);
     }
 
     /// `inc QWORD [b]`.
@@ -308,22 +327,22 @@ impl Emitter {
 
     /// `d = [b + off]` compared with `s`, 64-bit: `cmp s, [b + off]`.
     pub fn cmp_mem64(&mut self, s: R, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; cmp Rq(s.0), QWORD [Rq(b.0) + off]);
+        mem!(self.ops, b, off, [cmp Rq(s.0), QWORD], []);
     }
 
     /// `cmp QWORD [b + off], imm`.
     pub fn cmp_mem64_imm(&mut self, b: R, off: i32, v: i32) {
-        dynasm!(self.ops ; .arch x64 ; cmp QWORD [Rq(b.0) + off], v);
+        mem!(self.ops, b, off, [cmp QWORD], [, v]);
     }
 
     /// `test d8, [b + off]` (byte).
     pub fn test_mem8(&mut self, s: R, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; test BYTE [Rq(b.0) + off], Rb(s.0));
+        mem!(self.ops, b, off, [test BYTE], [, Rb(s.0)]);
     }
 
     /// Zero-extending byte load.
     pub fn load8(&mut self, d: R, b: R, off: i32) {
-        dynasm!(self.ops ; .arch x64 ; movzx Rd(d.0), BYTE [Rq(b.0) + off]);
+        mem!(self.ops, b, off, [movzx Rd(d.0), BYTE], []);
     }
 
     /// `d = b + disp`.
@@ -418,6 +437,25 @@ impl Emitter {
         }
     }
 
+    /// `rax = rdx:rax / s` (`signed`: `cqo; idiv`, else `xor edx, edx; div`), 64 or 32
+    /// bits; clobbers `rdx`. The caller rules out what x86 faults on (zero, MIN / -1).
+    pub fn div_rax(&mut self, wide: bool, signed: bool, s: R) {
+        match (wide, signed) {
+            (true, true) => dynasm!(self.ops ; .arch x64 ; cqo ; idiv Rq(s.0)),
+            (true, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div Rq(s.0)),
+            (false, true) => dynasm!(self.ops ; .arch x64 ; cdq ; idiv Rd(s.0)),
+            (false, false) => dynasm!(self.ops ; .arch x64 ; xor edx, edx ; div Rd(s.0)),
+        }
+    }
+
+    pub fn neg(&mut self, wide: bool, d: R) {
+        if wide {
+            dynasm!(self.ops ; .arch x64 ; neg Rq(d.0));
+        } else {
+            dynasm!(self.ops ; .arch x64 ; neg Rd(d.0));
+        }
+    }
+
     /// `d = d * s` (the low half).
     pub fn imul(&mut self, wide: bool, d: R, s: R) {
         if wide {
@@ -477,7 +515,7 @@ impl Emitter {
 
     /// `bt DWORD [b + off], n`: CF = bit `n` of the word.
     pub fn bt_mem32(&mut self, b: R, off: i32, n: u8) {
-        dynasm!(self.ops ; .arch x64 ; bt DWORD [Rq(b.0) + off], n as i8);
+        mem!(self.ops, b, off, [bt DWORD], [, n as i8]);
     }
 
     /// `shrd d, s, n`: `d` shifted right by `n`, `s`'s low bits entering at the top.
@@ -507,7 +545,7 @@ impl Emitter {
             ; mov ch, al
             ; movzx ecx, cx
             ; mov eax, DWORD [Rq(t.0) + rcx * 4 + table]
-            ; mov DWORD [Rq(s.0) + nzcv], eax
         );
+        mem!(self.ops, s, nzcv, [mov DWORD], [, eax]);
     }
 }

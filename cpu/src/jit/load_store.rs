@@ -13,7 +13,7 @@
 //! registers, LDTR/STTR and exclusives run through the interpreter; so does everything
 //! while SCTLR_EL1.A checks alignment.
 
-use super::emit::{Alu, Cc, Label, Shift, R, R10, R11, R13, R14, R8, R9, RAX, RDI, RSI};
+use super::emit::{Alu, Cc, Label, Shift, R, R13, R14, R8, R9, RAX, RCX, RDI, RSI};
 use super::translate::{Tx, MONITORS_ARMED};
 use super::{MODE_ALIGN_CHECK, MODE_SP_ALIGN_CHECK};
 use crate::insn::{sext, Insn};
@@ -142,16 +142,16 @@ pub fn imm9(tx: &mut Tx, i: Insn) -> bool {
         return true;
     }
     let offset = sext(i.imm9() as u64, 9) as i32;
-    base(tx, R10, n, slow);
+    base(tx, RCX, n, slow);
     if mode == 0b01 {
-        tx.e.mov(RSI, R10);
+        tx.e.mov(RSI, RCX);
     } else {
-        tx.e.lea(RSI, R10, offset);
+        tx.e.lea(RSI, RCX, offset);
     }
     single(tx, s, t, slow, done, |tx| {
         if wback {
-            tx.e.lea(R10, R10, offset);
-            tx.set_xsp(n, R10, true);
+            tx.e.lea(RCX, RCX, offset);
+            tx.set_xsp(n, RCX, true);
         }
     });
     true
@@ -172,17 +172,18 @@ pub fn register_offset(tx: &mut Tx, i: Insn) -> bool {
         tx.e.bind(done);
         return true;
     }
-    tx.get_x(R11, i.rm());
+    // RDI: the lookup clobbers it, but only after the index is added.
+    tx.get_x(RDI, i.rm());
     match option {
-        0b010 => tx.e.mov32(R11, R11),
-        0b110 => tx.e.sext(R11, R11, 32),
+        0b010 => tx.e.mov32(RDI, RDI),
+        0b110 => tx.e.sext(RDI, RDI, 32),
         _ => {}
     }
     if i.bit(12) && s.scale() != 0 {
-        tx.e.shift_imm(Shift::Shl, true, R11, s.scale() as u8);
+        tx.e.shift_imm(Shift::Shl, true, RDI, s.scale() as u8);
     }
     base(tx, RSI, i.rn(), slow);
-    tx.e.alu(Alu::Add, true, RSI, R11);
+    tx.e.alu(Alu::Add, true, RSI, RDI);
     single(tx, s, i.rt(), slow, done, |_| {});
     true
 }
@@ -207,11 +208,11 @@ pub fn pair(tx: &mut Tx, i: Insn) -> bool {
     let done = tx.e.label();
     let slow = tx.slow_path(done, Some((RSI, !load)));
     let offset = (sext(i.imm7() as u64, 7) as i32) << size.trailing_zeros();
-    base(tx, R10, n, slow);
+    base(tx, RCX, n, slow);
     if mode == 0b01 {
-        tx.e.mov(RSI, R10);
+        tx.e.mov(RSI, RCX);
     } else {
-        tx.e.lea(RSI, R10, offset);
+        tx.e.lea(RSI, RCX, offset);
     }
     lookup(tx, !load, 2 * size as u32, slow);
     let s = Single {
@@ -233,8 +234,8 @@ pub fn pair(tx: &mut Tx, i: Insn) -> bool {
         tx.e.store_host(RAX, RSI, R9, size);
     }
     if wback {
-        tx.e.lea(R10, R10, offset);
-        tx.set_xsp(n, R10, true);
+        tx.e.lea(RCX, RCX, offset);
+        tx.set_xsp(n, RCX, true);
     }
     tx.e.bind(done);
     true

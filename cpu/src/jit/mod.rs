@@ -20,7 +20,7 @@
 //! Files: `buffer.rs` (executable memory), `emit.rs` (the only place with x86 encodings),
 //! `translate.rs` (a block's frame), `helpers.rs` (what generated code calls), and one
 //! file per encoding group, named as the interpreter's: `dp_imm.rs`, `dp_reg.rs`,
-//! `branch.rs`, `load_store.rs`.
+//! `branch.rs`, `load_store.rs`, `system.rs`; `regs.rs` keeps guest registers in host ones.
 
 mod branch;
 mod buffer;
@@ -29,7 +29,9 @@ mod dp_reg;
 mod emit;
 mod helpers;
 mod load_store;
+mod regs;
 pub mod stats;
+mod system;
 mod translate;
 
 #[cfg(test)]
@@ -97,6 +99,8 @@ pub struct JitCtx {
     pub spill: u64,
     /// The dispatcher's jump cache, which register branches look into.
     pub jmp_cache: *const u8,
+    /// The `Mem` of the block running, for helper calls (set by the trampoline).
+    pub mem: *mut u8,
     /// NZCV for each x86 OF:AH (after `lahf; seto al`), for an addition or logical
     /// operation ([0]) and a subtraction ([1], whose A64 carry is NOT borrow).
     pub nzcv_table: [[u32; 512]; 2],
@@ -144,6 +148,7 @@ impl Default for JitCtx {
             _pad: 0,
             spill: 0,
             jmp_cache: std::ptr::null(),
+            mem: std::ptr::null_mut(),
             nzcv_table: nzcv_table(),
         }
     }

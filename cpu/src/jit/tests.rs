@@ -99,6 +99,108 @@ cpu_test! {
         assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 20);
     }
 
+    fn a_register_cached_in_the_block_is_written_back_for_a_helper_and_for_a_fault(t) {
+        t.cpu.sys.vbar_el1 = VBAR;
+        t.load_words(VBAR + SYNC_SPX, &[]);
+        t.load(&a64!(
+            ; movz x1, 1
+            ; add x1, x1, 1     // x1 written in its host register
+            ; udiv x3, x1, x4   // a handler call: it must see x1 = 2
+            ; add x1, x1, x3    // x1 again after the call, which may change any register
+            ; add x1, x1, x1
+            ; ldr x5, [x9]      // an external abort with x1 written only in the host
+            ; movz x1, 0
+        ));
+        t.set_x(4, 1);
+        t.set_x(9, 0x1000_0000);
+        t.run();
+        assert_eq!((t.x(1), t.x(3), t.x(5)), (8, 2, 0));
+        assert_eq!(t.cpu.sys.elr_el1, RAM_BASE + 20);
+        assert_eq!(t.cpu.sys.esr_el1 >> 26, EC_DABT_CUR);
+    }
+
+    fn a_load_on_its_slow_path_rejoins_with_the_cached_registers_it_would_hold(t) {
+        t.write_u64(DATA, 10);
+        t.load(&a64!(
+            ; movz x1, 5
+            ; movz x6, 0
+            ; ->again:
+            ; add x1, x1, 1
+            ; ldr x2, [x9]      // the first pass misses the fast TLB: the interpreter loads
+            ; add x3, x2, x1
+            ; add x1, x1, x2
+            ; str x1, [x9, 8]   // the first store takes the slow path too
+            ; add x6, x6, 1
+            ; cmp x6, 2
+            ; b.ne ->again
+        ));
+        t.set_x(9, DATA);
+        t.run();
+        // Pass 1: x1 = 6 + 10 = 16; pass 2: x1 = 17 + 10 = 27, x3 = 10 + 17.
+        assert_eq!((t.x(1), t.x(2), t.x(3)), (27, 10, 27));
+        assert_eq!(t.read_u64(DATA + 8), 27);
+    }
+
+    fn mrs_of_sp_el0_reads_the_bank_or_with_spsel_0_the_live_sp(t) {
+        t.cpu.s.sp_el0 = 0x5000;
+        t.load(&a64!(
+            ; mrs x2, 0x4208    // SP_EL0 with SPSel = 1: its bank
+            ; mrs x7, 0x4684    // TPIDR_EL1
+            ; cmp x2, x2
+            ; mrs x8, 0x5a10    // NZCV: Z and C
+            ; .u32 0xd50040bf   // msr spsel, 0
+            ; mov sp, x6
+            ; mrs x3, 0x4208    // SP_EL0 is now the live SP
+            ; add x4, x3, 1
+        ));
+        t.set_x(6, 0x7000);
+        t.cpu.sys.tpidr_el1 = 0x1234;
+        t.run();
+        assert_eq!((t.x(2), t.x(3), t.x(4)), (0x5000, 0x7000, 0x7001));
+        assert_eq!((t.x(7), t.x(8)), (0x1234, 0x6000_0000));
+    }
+
+    fn divides_by_zero_and_of_min_by_minus_one_give_what_the_arm_arm_says(t) {
+        t.load(&a64!(
+            ; udiv x10, x1, x2   // 100 / 7
+            ; sdiv x11, x3, x2   // -100 / 7 rounds toward zero
+            ; udiv x12, x1, xzr  // / 0 = 0
+            ; sdiv x13, x4, x5   // MIN / -1 = MIN
+            ; sdiv w14, w6, w5   // 32-bit MIN / -1
+            ; udiv w15, w5, w2   // 0xffff_ffff / 7, the upper half of x5 ignored
+            ; sdiv x16, x1, x5   // 100 / -1
+        ));
+        t.set_x(1, 100);
+        t.set_x(2, 7);
+        t.set_x(3, -100i64 as u64);
+        t.set_x(4, i64::MIN as u64);
+        t.set_x(5, u64::MAX);
+        t.set_x(6, 0x8000_0000);
+        t.run();
+        assert_eq!((t.x(10), t.x(11), t.x(12)), (14, -14i64 as u64, 0));
+        assert_eq!((t.x(13), t.x(14)), (i64::MIN as u64, 0x8000_0000));
+        assert_eq!((t.x(15), t.x(16)), (0xffff_ffff / 7, -100i64 as u64));
+    }
+
+    fn a_divide_keeps_the_guest_register_cached_in_the_host_register_x86_div_clobbers(t) {
+        // x1–x3 are used most, so x4 gets the fourth cache register: RDX, which `div`
+        // overwrites with the remainder.
+        t.load(&a64!(
+            ; add x1, x1, x1
+            ; add x1, x1, x1
+            ; add x2, x2, x2
+            ; add x2, x2, x2
+            ; add x3, x3, x3
+            ; add x3, x3, x3
+            ; udiv x5, x4, x6
+            ; add x7, x4, x4
+        ));
+        t.set_x(4, 100);
+        t.set_x(6, 7);
+        t.run();
+        assert_eq!((t.x(5), t.x(7)), (14, 200));
+    }
+
     fn a_budget_ends_at_the_same_block_boundary_as_the_interpreter(t) {
         t.load(&a64!(
             ; movz x0, 0

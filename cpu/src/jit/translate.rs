@@ -2,12 +2,13 @@
 //! them, else a call of the interpreter's handler), its exits, and the out-of-line code
 //! after it (slow paths, the exits that return to the dispatcher).
 //!
-//! Guest state stays in memory (`Cpu`), so any instruction can be handed to the
-//! interpreter at any point with nothing to flush but the PC and the instruction count,
-//! which the translator keeps as constants and writes only where something can look:
-//! before a helper call, and at the block's exits.
+//! Guest state lives in memory (`Cpu`), except the guest registers a block caches in host
+//! registers (`regs.rs`), the PC and the instruction count: the translator keeps the last
+//! two as constants, and writes all three back only where something can look: before a
+//! helper call, in slow paths, and at the block's exits.
 
-use super::emit::{Alu, Cc, Emitter, Label, R, R12, R13, RAX, RBX, RCX, RDI, RDX, RSI};
+use super::emit::{Alu, Cc, Emitter, Label, R, R13, RAX, RBX, RCX, RDI, RDX, RSI};
+use super::regs::{RegCache, RegState};
 use super::stats::Stats;
 use super::{JitCtx, MODE_EL_MASK};
 use crate::code_cache::Block;
@@ -30,6 +31,7 @@ pub const LINES: i32 = offset_of!(JitCtx, lines) as i32;
 pub const FAST_TLB: i32 = offset_of!(JitCtx, fast_tlb) as i32;
 pub const MONITORS_ARMED: i32 = offset_of!(JitCtx, monitors_armed) as i32;
 pub const LINK_REQUEST: i32 = offset_of!(JitCtx, link_request) as i32;
+pub const MEM: i32 = offset_of!(JitCtx, mem) as i32;
 
 /// A chain exit as the translator left it (offsets within the block's bytes).
 pub struct SlotOut {
@@ -88,6 +90,10 @@ const NATIVE: &[(&str, TranslateFn)] = &[
         super::load_store::register_offset,
     ),
     ("load/store pair", super::load_store::pair),
+    ("DMB", super::system::barrier),
+    ("DSB", super::system::barrier),
+    ("ISB", super::system::isb),
+    ("MRS", super::system::mrs),
 ];
 
 /// The native translation of each decode-table row, if any.
@@ -116,7 +122,9 @@ pub enum End {
 /// Out-of-line code, emitted after the block's straight-line part.
 enum Deferred {
     /// The slow path of a native instruction: run it through the interpreter (`pending`
-    /// instructions counted first), then refill the fast TLB and rejoin at `done`.
+    /// instructions counted first, the registers dirty at `entry_regs` written back),
+    /// then refill the fast TLB, reload the registers loaded at `done_regs` and rejoin at
+    /// `done`.
     Slow {
         entry: Label,
         done: Label,
@@ -124,6 +132,8 @@ enum Deferred {
         va: u64,
         pending: u32,
         fill: Option<(R, bool)>,
+        entry_regs: RegState,
+        done_regs: RegState,
     },
 }
 
@@ -154,6 +164,8 @@ pub struct Tx<'a> {
     /// The decoded instruction under translation.
     pub d: Decoded,
     pub end: End,
+    /// The guest registers held in host registers.
+    pub regs: RegCache,
     leave: Label,
     deferred: Vec<Deferred>,
     slots: Vec<(usize, Label, u64)>,
@@ -184,32 +196,84 @@ impl<'a> Tx<'a> {
         if n == 31 {
             self.e.mov_imm(r, 0);
         } else {
-            self.e.load64(r, RBX, x_off(n));
+            self.get_xsp(r, n);
         }
     }
 
     /// Reads Xn with register 31 as SP.
     pub fn get_xsp(&mut self, r: R, n: u32) {
-        self.e.load64(r, RBX, x_off(n));
+        match self.regs.host(n) {
+            Some(h) => {
+                if self.regs.state.loaded >> n & 1 == 0 {
+                    self.e.load64(h, RBX, x_off(n));
+                    self.regs.state.loaded |= 1 << n;
+                }
+                self.e.mov(r, h);
+            }
+            None => self.e.load64(r, RBX, x_off(n)),
+        }
     }
 
     /// Writes `r` to Xn (register 31 as XZR: discarded). `wide` false zero-extends Wn.
     pub fn set_x(&mut self, n: u32, r: R, wide: bool) {
-        if n == 31 {
-            return;
+        if n != 31 {
+            self.set_xsp(n, r, wide);
         }
-        if !wide {
-            self.e.mov32(r, r);
-        }
-        self.e.store64(RBX, x_off(n), r);
     }
 
     /// Writes `r` to Xn with register 31 as SP.
     pub fn set_xsp(&mut self, n: u32, r: R, wide: bool) {
-        if !wide {
-            self.e.mov32(r, r);
+        match self.regs.host(n) {
+            Some(h) => {
+                if wide {
+                    self.e.mov(h, r);
+                } else {
+                    self.e.mov32(h, r);
+                }
+                self.regs.state.loaded |= 1 << n;
+                self.regs.state.dirty |= 1 << n;
+            }
+            None => {
+                if !wide {
+                    self.e.mov32(r, r);
+                }
+                self.e.store64(RBX, x_off(n), r);
+            }
         }
-        self.e.store64(RBX, x_off(n), r);
+    }
+
+    /// Stores the cached registers dirty in `state` to guest state (no flags change, so
+    /// this may sit between a compare and its branch).
+    fn emit_write_back(&mut self, state: RegState) {
+        for (n, h) in self.regs.in_mask(state.dirty).collect::<Vec<_>>() {
+            self.e.store64(RBX, x_off(n), h);
+        }
+    }
+
+    /// Frees host register `h` for an instruction that clobbers it (x86 `div` and `rdx`):
+    /// the guest register there is written back if dirty and is no longer loaded. After
+    /// the instruction's reads (one could load it again) and before its first branch.
+    pub fn clobber(&mut self, h: R) {
+        if let Some(n) = self.regs.guest_of(h) {
+            if self.regs.state.dirty >> n & 1 != 0 {
+                self.e.store64(RBX, x_off(n), h);
+            }
+            self.regs.state.loaded &= !(1 << n);
+            self.regs.state.dirty &= !(1 << n);
+        }
+    }
+
+    /// Writes the dirty cached registers back here; they stay loaded (and now clean).
+    pub fn write_back(&mut self) {
+        self.emit_write_back(self.regs.state);
+        self.regs.state.dirty = 0;
+    }
+
+    /// Writes the dirty cached registers back for a helper call, after which none is
+    /// loaded (the helper may change any).
+    fn flush_for_call(&mut self) {
+        self.write_back();
+        self.regs.state = RegState::default();
     }
 
     /// Sets NZCV from the x86 flags an `add` (or, with `sub`, a `sub`/`cmp`) or a logical
@@ -251,6 +315,7 @@ impl<'a> Tx<'a> {
 
     /// Calls the interpreter's handler for the current instruction.
     pub fn call_handler(&mut self) {
+        self.flush_for_call();
         self.sync_icount();
         let va = self.va;
         self.set_pc(va);
@@ -262,7 +327,7 @@ impl<'a> Tx<'a> {
 
     fn emit_handler_call(&mut self, d: Decoded) {
         self.e.mov(RDI, RBX);
-        self.e.mov(RSI, R12);
+        self.e.load64(RSI, R13, MEM);
         self.e.mov_imm(RDX, d.exec as usize as u64);
         self.e.mov_imm(RCX, d.insn.0 as u64);
         self.e
@@ -281,6 +346,9 @@ impl<'a> Tx<'a> {
             va: self.va,
             pending: self.pending,
             fill,
+            entry_regs: self.regs.state,
+            // Filled in when the instruction is done (`block`).
+            done_regs: self.regs.state,
         });
         entry
     }
@@ -288,6 +356,8 @@ impl<'a> Tx<'a> {
     /// Leaves the block for `target` (pending instructions counted). Same-page targets
     /// get a chain slot, which starts unlinked (returning to the dispatcher).
     pub fn exit_to(&mut self, target: u64) {
+        // The state stays as it is: a two-way branch's second exit writes back the same.
+        self.emit_write_back(self.regs.state);
         self.sync_icount();
         let same_page = target >> 12 == self.va >> 12;
         if same_page {
@@ -317,10 +387,9 @@ pub fn trampoline(base: usize) -> Vec<u8> {
     let mut e = Emitter::new(base);
     e.push_callee_saved();
     e.mov(RBX, RDI);
-    e.mov(R12, RSI);
+    e.store64(RDX, MEM, RSI);
     e.mov(R13, RDX);
     e.load64(super::emit::R14, RDX, FAST_TLB);
-    e.load64(super::emit::R15, RDX, LINES);
     e.call_reg(RCX);
     e.pop_callee_saved();
     e.ret();
@@ -344,7 +413,8 @@ pub fn block(
     e.load64(RAX, RBX, ICOUNT);
     e.cmp_mem64(RAX, R13, CHAIN_END);
     e.jcc(Cc::Ae, bail);
-    e.load8(RAX, super::emit::R15, 0);
+    e.load64(RAX, R13, LINES);
+    e.load8(RAX, RAX, 0);
     e.test_mem8(RAX, R13, IRQ_UNMASKED);
     e.jcc(Cc::Ne, bail);
     let body = e.len();
@@ -357,6 +427,7 @@ pub fn block(
         pending: 0,
         d: block[0],
         end: End::No,
+        regs: RegCache::for_block(block, |row| native(row).is_some()),
         leave,
         deferred: Vec::new(),
         slots: Vec::new(),
@@ -369,7 +440,12 @@ pub fn block(
         tx.pending += 1;
         tx.end = End::No;
         tx.live_flags = tx.flags.take();
+        let first_slow = tx.deferred.len();
         let native = native(d.row).is_some_and(|f| f(&mut tx, d.insn));
+        let done_regs = tx.regs.state;
+        for Deferred::Slow { done_regs: r, .. } in &mut tx.deferred[first_slow..] {
+            *r = done_regs;
+        }
         if native {
             tx.stats.native += 1;
         } else {
@@ -400,6 +476,7 @@ pub fn block(
         mut e,
         deferred,
         slots,
+        regs,
         ..
     } = tx;
     // Bail from the checked entry: nothing ran; the dispatcher resumes at the block.
@@ -421,11 +498,16 @@ pub fn block(
                 va,
                 pending,
                 fill,
+                entry_regs,
+                done_regs,
             } => {
                 e.bind(entry);
                 if let Some((r, _)) = fill {
                     // The VA survives the handler call in the context's spill slot.
                     e.store64(R13, super::SPILL, r);
+                }
+                for (n, h) in regs.in_mask(entry_regs.dirty) {
+                    e.store64(RBX, x_off(n), h);
                 }
                 if pending != 0 {
                     e.add_mem64_imm(RBX, ICOUNT, pending as i32);
@@ -433,7 +515,7 @@ pub fn block(
                 e.mov_imm(RAX, va);
                 e.store64(RBX, PC, RAX);
                 e.mov(RDI, RBX);
-                e.mov(RSI, R12);
+                e.load64(RSI, R13, MEM);
                 e.mov_imm(RDX, d.exec as usize as u64);
                 e.mov_imm(RCX, d.insn.0 as u64);
                 e.call(super::helpers::call_handler as *const () as usize);
@@ -441,13 +523,18 @@ pub fn block(
                 e.jcc(Cc::Ne, leave);
                 if let Some((_, write)) = fill {
                     e.mov(RDI, RBX);
-                    e.mov(RSI, R12);
+                    e.load64(RSI, R13, MEM);
                     e.load64(RDX, R13, super::SPILL);
                     e.mov_imm(RCX, write as u64);
                     e.call(super::helpers::fill_fast_tlb as *const () as usize);
                 }
                 if pending != 0 {
                     e.add_mem64_imm(RBX, ICOUNT, -(pending as i32));
+                }
+                // The interpreter wrote its results to guest state: the fast path's
+                // registers come from there.
+                for (n, h) in regs.in_mask(done_regs.loaded) {
+                    e.load64(h, RBX, x_off(n));
                 }
                 e.jmp(done);
             }
