@@ -168,7 +168,7 @@ fn a_networked_session_replays_with_no_server() {
     let want = sha256_of(&blob);
     let server = HttpServer::start(&served.dir);
     let script = format!(
-        "{NET_UP}wget -q -O /tmp/blob http://10.0.2.2:{}/blob || echo 'net: wget failed'
+        "{NET_UP}wget -q -O /tmp/blob http://10.0.2.2:{}/rr-blob || echo 'net: wget failed'
 echo \"net: sha256 $(sha256sum < /tmp/blob)\"
 ",
         server.port
@@ -196,9 +196,19 @@ echo \"net: sha256 $(sha256sum < /tmp/blob)\"
     let live = run(&["--record", file.to_str().unwrap()]);
     drop(server);
     let console = String::from_utf8_lossy(&live.stdout).into_owned();
-    assert!(live.status.success(), "{console}{}", String::from_utf8_lossy(&live.stderr));
-    assert!(console.contains("udhcpc: eth0 bound 10.0.2.15"), "{console}");
-    assert!(console.contains(&format!("net: sha256 {want}")), "{console}");
+    assert!(
+        live.status.success(),
+        "{console}{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    assert!(
+        console.contains("udhcpc: eth0 bound 10.0.2.15"),
+        "{console}"
+    );
+    assert!(
+        console.contains(&format!("net: sha256 {want}")),
+        "{console}"
+    );
 
     let rec = Recording::read(&file).unwrap();
     let frames = rec
@@ -210,7 +220,24 @@ echo \"net: sha256 $(sha256sum < /tmp/blob)\"
     assert!(frames > 100, "{frames} frames logged");
     // The blob does not compress; the rest of the traffic (headers, ACKs) does.
     let size = std::fs::metadata(&file).unwrap().len();
-    assert!(size < (256 << 10) + (64 << 10), "the log is {size} bytes");
+    eprintln!(
+        "recording: {size} bytes, {frames} frames, {} entries",
+        rec.inputs.entries().len()
+    );
+    let frame_bytes: usize = rec
+        .inputs
+        .entries()
+        .iter()
+        .map(|e| match &e.input {
+            Input::Frame { frame, .. } => frame.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(
+        size < (256 << 10) + (24 << 10),
+        "the log is {size} bytes ({frames} frames, {frame_bytes} bytes of them; {} entries)",
+        rec.inputs.entries().len()
+    );
 
     // No server now: what the guest gets can only come from the recording.
     let replayed = run(&["--replay", file.to_str().unwrap()]);
@@ -224,14 +251,17 @@ echo \"net: sha256 $(sha256sum < /tmp/blob)\"
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The guest reads a line from hvc0 and answers on hvc0; the serial port is off, so
+/// The guest opens hvc0 (input that comes while no one has it open is lost in the
+/// guest's tty layer), says so, reads a line and answers; the serial port is off, so
 /// stdin and stdout are the virtconsole's alone.
 const HVC_SCRIPT: &str = "armvirt-virtio-modules
 i=0
 while [ ! -c /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-stty -echo < /dev/hvc0
-read line < /dev/hvc0
-echo \"hvc0 got: $line\" > /dev/hvc0
+exec 3<> /dev/hvc0
+stty -echo <&3
+echo 'hvc0 ready' >&3
+read line <&3
+echo \"hvc0 got: $line\" >&3
 ";
 
 const HVC_ARGS: [&str; 10] = [
@@ -247,8 +277,8 @@ const HVC_ARGS: [&str; 10] = [
     "virtio-serial-device",
 ];
 
-/// `cmd` with a line typed on its stdin a while after the start (before the guest reads
-/// hvc0 or after: the port holds it either way), stdin closed once the answer is out.
+/// `cmd` with a line typed on its stdin once the guest has hvc0 open, stdin closed once
+/// the answer is out.
 fn typed_into_hvc0(mut cmd: Command) -> Output {
     let mut child = cmd.stdin(Stdio::piped()).spawn().expect("spawn");
     let mut stdout = child.stdout.take().unwrap();
@@ -266,10 +296,13 @@ fn typed_into_hvc0(mut cmd: Command) -> Output {
         })
     };
     let mut stdin = child.stdin.take().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    stdin.write_all(b"hello from the host\n").unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("hvc0 got") {
+    let said = |what: &str| String::from_utf8_lossy(&seen.lock().unwrap()).contains(what);
+    while !said("hvc0 ready") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stdin.write_all(b"hello from the host\n").unwrap();
+    while !said("hvc0 got") {
         if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
             break;
         }
@@ -288,7 +321,10 @@ fn virtconsole_input_reaches_hvc0_as_under_qemu_and_replays() {
     let hvc = [&HVC_ARGS[..], &["-device", "virtconsole,chardev=c0"]].concat();
     let qemu = typed_into_hvc0(guest(Command::new("qemu-system-aarch64"), &append, &hvc));
     let text = String::from_utf8_lossy(&qemu.stdout);
-    assert!(text.contains("hvc0 got: hello from the host"), "qemu: {text}");
+    assert!(
+        text.contains("hvc0 got: hello from the host"),
+        "qemu: {text}"
+    );
 
     let dir = std::env::temp_dir().join(format!("armvirt-rr-hvc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -299,8 +335,15 @@ fn virtconsole_input_reaches_hvc0_as_under_qemu_and_replays() {
     };
     let live = typed_into_hvc0(armvirt(&["--record", file.to_str().unwrap()]));
     let console = String::from_utf8_lossy(&live.stdout).into_owned();
-    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
-    assert!(console.contains("hvc0 got: hello from the host"), "{console}");
+    assert!(
+        live.status.success(),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    assert!(
+        console.contains("hvc0 got: hello from the host"),
+        "{console}"
+    );
     let rec = Recording::read(&file).unwrap();
     assert!(rec
         .inputs

@@ -432,7 +432,8 @@ mod tests {
             complete: true,
             ..Recording::default()
         };
-        rec.inputs.push(7, Phase::Start, Input::Console(b"ls\n".to_vec()));
+        rec.inputs
+            .push(7, Phase::Start, Input::Console(b"ls\n".to_vec()));
         rec.inputs.push(
             9,
             Phase::Start,
@@ -442,7 +443,8 @@ mod tests {
             },
         );
         rec.inputs.push(9, Phase::Idle, Input::IdleUntil(5_000));
-        rec.inputs.push(12, Phase::Idle, Input::Virtconsole(b"hi".to_vec()));
+        rec.inputs
+            .push(12, Phase::Idle, Input::Virtconsole(b"hi".to_vec()));
         rec.inputs.push(13, Phase::Idle, Input::ConsoleClosed);
         rec.hashes.push((10, 50_000_000, 42));
         rec
@@ -462,7 +464,12 @@ mod tests {
         assert_eq!(back.inputs.entries(), rec.inputs.entries());
         assert_eq!(back.hashes, rec.hashes);
         assert_eq!(
-            (back.armvirt.as_str(), back.kernel_size, back.kernel_crc, back.rtc_start),
+            (
+                back.armvirt.as_str(),
+                back.kernel_size,
+                back.kernel_crc,
+                back.rtc_start
+            ),
             ("0.1.0", 1234, 0xdead_beef, 1_700_000_000)
         );
         assert_eq!(back.last_epoch(), 13);
@@ -475,12 +482,20 @@ mod tests {
         let mut rec = sample();
         for epoch in 100..1100 {
             let frame = (0..1500).map(|i| (i % 7) as u8).collect();
-            rec.inputs.push(epoch, Phase::Start, Input::Frame { nic: 0, frame });
+            rec.inputs
+                .push(epoch, Phase::Start, Input::Frame { nic: 0, frame });
         }
         rec.write(&path).unwrap();
         let size = std::fs::metadata(&path).unwrap().len();
         assert!(size < 100_000, "1.5 MB of frames took {size} bytes");
-        assert_eq!(Recording::read(&path).unwrap().inputs.frames_at(500).count(), 1);
+        assert_eq!(
+            Recording::read(&path)
+                .unwrap()
+                .inputs
+                .frames_at(500)
+                .count(),
+            1
+        );
         std::fs::remove_file(&path).ok();
     }
 
@@ -505,7 +520,9 @@ mod tests {
         assert!(err.contains("corrupt or truncated"), "{err}");
         assert!(!whole.complete);
         std::fs::write(&path, b"not a recording at all").unwrap();
-        assert!(Recording::read(&path).unwrap_err().contains("not an armvirt recording"));
+        assert!(Recording::read(&path)
+            .unwrap_err()
+            .contains("not an armvirt recording"));
         std::fs::remove_file(&path).ok();
     }
 }

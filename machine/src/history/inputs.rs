@@ -167,15 +167,39 @@ mod tests {
         let mut log = InputLog::default();
         log.push(3, Phase::Start, Input::Console(b"ab".to_vec()));
         log.push(3, Phase::Start, Input::Console(b"c".to_vec()));
-        log.push(3, Phase::Start, Input::Frame { nic: 1, frame: vec![1, 2] });
-        log.push(3, Phase::Start, Input::Frame { nic: 0, frame: vec![3] });
+        log.push(
+            3,
+            Phase::Start,
+            Input::Frame {
+                nic: 1,
+                frame: vec![1, 2],
+            },
+        );
+        log.push(
+            3,
+            Phase::Start,
+            Input::Frame {
+                nic: 0,
+                frame: vec![3],
+            },
+        );
         log.push(3, Phase::Start, Input::Virtconsole(b"x".to_vec()));
         log.push(3, Phase::Start, Input::Virtconsole(b"y".to_vec()));
         log.push(3, Phase::Idle, Input::Virtconsole(b"z".to_vec()));
-        log.push(4, Phase::Start, Input::Frame { nic: 0, frame: vec![4] });
+        log.push(
+            4,
+            Phase::Start,
+            Input::Frame {
+                nic: 0,
+                frame: vec![4],
+            },
+        );
         assert_eq!(log.entries().len(), 6);
         assert_eq!(log.console_at(3, Phase::Start).collect::<Vec<_>>(), b"abc");
-        assert_eq!(log.virtconsole_at(3, Phase::Start).collect::<Vec<_>>(), b"xy");
+        assert_eq!(
+            log.virtconsole_at(3, Phase::Start).collect::<Vec<_>>(),
+            b"xy"
+        );
         assert_eq!(log.virtconsole_at(3, Phase::Idle).collect::<Vec<_>>(), b"z");
         let frames: Vec<_> = log.frames_at(3).collect();
         assert_eq!(frames, [(1, &[1u8, 2][..]), (0, &[3][..])]);

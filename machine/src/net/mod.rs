@@ -111,7 +111,11 @@ impl SharedNet {
 
     fn active(&self) -> bool {
         let mut link = self.lock();
-        link.replay.is_none() && link.net.as_mut().is_some_and(|n| n.quiet_for() < ACTIVE_WINDOW)
+        link.replay.is_none()
+            && link
+                .net
+                .as_mut()
+                .is_some_and(|n| n.quiet_for() < ACTIVE_WINDOW)
     }
 
     /// Waits up to `timeout` for the host sockets, queueing what they bring.
@@ -202,7 +206,13 @@ impl Networks {
         };
         let gap = deadline.saturating_sub(now);
         let start = Instant::now();
-        first.wait(Duration::from_nanos(gap).min(IDLE_SLICE));
+        // poll(2) counts whole milliseconds: rounded down, a gap under one would be no
+        // wait at all, and the idle step would spin in steps of microseconds (each a
+        // logged input) to the deadline; rounded up, a quiet wait reaches it.
+        let wait = Duration::from_nanos(gap).min(IDLE_SLICE);
+        first.wait(Duration::from_millis(
+            wait.as_nanos().div_ceil(1_000_000) as u64
+        ));
         let waited = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         now + waited.min(gap)
     }
