@@ -333,7 +333,9 @@ fn virtconsole_input_reaches_hvc0_as_under_qemu_and_replays() {
         let args = [&hvc[..], &["--timeout", "120"], extra].concat();
         guest(Command::new(env!("CARGO_BIN_EXE_armvirt")), &append, &args)
     };
-    let live = typed_into_hvc0(armvirt(&["--record", file.to_str().unwrap()]));
+    // QEMU's spelling of --record and --replay.
+    let rr = |mode: &str| format!("shift=auto,rr={mode},rrfile={}", file.display());
+    let live = typed_into_hvc0(armvirt(&["-icount", &rr("record")]));
     let console = String::from_utf8_lossy(&live.stdout).into_owned();
     assert!(
         live.status.success(),
@@ -351,7 +353,7 @@ fn virtconsole_input_reaches_hvc0_as_under_qemu_and_replays() {
         .iter()
         .any(|e| matches!(&e.input, Input::Virtconsole(b) if b.starts_with(b"hello"))));
 
-    let replayed = finished(armvirt(&["--replay", file.to_str().unwrap()]));
+    let replayed = finished(armvirt(&["-icount", &rr("replay")]));
     assert!(
         replayed.status.success(),
         "{}",
