@@ -311,6 +311,68 @@ mod tests {
     }
 
     #[test]
+    fn a_link_the_run_loop_leaves_alone_still_takes_host_connections() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = UserNet {
+            id: None,
+            hostfwd: vec![crate::options::HostFwd {
+                udp: false,
+                host_addr: std::net::Ipv4Addr::LOCALHOST,
+                host_port: port,
+                guest_addr: None,
+                guest_port: 7777,
+            }],
+        };
+        let mut net = SharedNet::new(UserNetwork::new(&cfg).unwrap());
+        let _host = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // No poll from here (a machine halted under gdb): only the keeper thread lets
+        // slirp accept the connection and queue its first frame for the guest (an ARP
+        // request for the guest's MAC, or the SYN), which waits for the NIC.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while net.with(|n| n.pending()) == Some(0) {
+            assert!(Instant::now() < deadline, "slirp was not serviced");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let frame = net.recv().expect("the frame slirp queued");
+        assert!(
+            matches!(&frame[12..14], [0x08, 0x06] | [0x08, 0x00]),
+            "{frame:02x?}"
+        );
+    }
+
+    #[test]
+    fn a_replaying_link_gives_only_fed_frames_and_sends_nothing() {
+        let mut net = SharedNet::new(UserNetwork::new(&UserNet::default()).unwrap());
+        let nets = Networks(vec![net.clone()]);
+        nets.replay(true);
+        net.send(&arp_request());
+        assert_eq!(net.recv(), None, "slirp answered a replayed frame");
+        nets.feed(0, b"logged frame");
+        nets.feed(1, b"no such NIC");
+        assert_eq!(net.recv().as_deref(), Some(&b"logged frame"[..]));
+        assert_eq!(net.recv(), None);
+        // Live again, logging: what the NIC takes is kept for the log, by NIC.
+        nets.replay(false);
+        nets.log_delivered(true);
+        net.send(&arp_request());
+        let reply = net.recv().expect("slirp's ARP reply");
+        assert_eq!(nets.take_delivered(), [(0, reply)]);
+        assert!(nets.take_delivered().is_empty());
+        // Offline (a --replay): no host side, replaying from the start, and it stays so.
+        let mut offline = SharedNet::offline();
+        let nets = Networks(vec![offline.clone()]);
+        nets.replay(false);
+        nets.feed(0, b"f");
+        offline.send(&arp_request());
+        assert_eq!(offline.recv().as_deref(), Some(&b"f"[..]));
+        assert_eq!(offline.with(|n| n.pending()), None);
+    }
+
+    #[test]
     fn with_no_network_the_idle_wait_is_not_taken() {
         let nets = Networks::default();
         assert!(!nets.wait(Duration::from_secs(1)));
