@@ -85,8 +85,15 @@ fn run(s: Settings) -> Result<ExitCode, String> {
     let replay = match &s.replay {
         Some(file) => {
             let rec = Recording::read(file)?;
-            // The recorded run's clock start, not the host's now.
+            if !rec.complete {
+                eprintln!(
+                    "armvirt: '{}' has no end (its run was killed): replaying what it has",
+                    file.display()
+                );
+            }
+            // The recorded run's clock start, not the host's now; its frames, not a network's.
             config.rtc_base = RtcBase::DateTime(rec.rtc_start as u32);
+            config.net_offline = true;
             Some(rec)
         }
         None => None,

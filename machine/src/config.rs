@@ -49,6 +49,9 @@ pub struct Config {
     pub rtc_base: RtcBase,
     /// What QEMU's command line adds: CPU model, engine, virtio devices, backends.
     pub options: Options,
+    /// The user networks get no host side (a `--replay`: the guest's frames come from
+    /// the recording, and no socket is opened).
+    pub net_offline: bool,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             gic: GicVersion::V2,
             rtc_base: RtcBase::Utc,
             options: Options::default(),
+            net_offline: false,
         }
     }
 

@@ -224,6 +224,19 @@ impl ConsoleInput {
         any
     }
 
+    /// Takes all waiting input (for a virtconsole, whose device queues what the guest
+    /// has not taken yet).
+    pub fn take_all(&mut self) -> Vec<u8> {
+        while let Some(rx) = &self.rx {
+            match rx.try_recv() {
+                Ok(b) => self.accept(b),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => self.rx = None,
+            }
+        }
+        self.pending.drain(..).collect()
+    }
+
     /// Waits up to `timeout` for input to arrive (all vCPUs idle). Returns whether some did.
     pub fn wait(&mut self, timeout: std::time::Duration) -> bool {
         if !self.pending.is_empty() {

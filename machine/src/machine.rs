@@ -291,6 +291,8 @@ impl Machine {
         // starts again at the reset.
         let history = self.history.as_ref().map(|h| h.budget());
         *self = fresh;
+        // The kept networks stop keeping frames for a log the reset dropped.
+        self.update_frame_logging();
         if let Some(budget) = history {
             self.start_history(budget);
         }

@@ -65,6 +65,8 @@ pub enum Stop {
     ResetFailed(String),
     /// `--replay`: the state hash at instruction count `at` differs from the recording's.
     Diverged { at: u64 },
+    /// `--replay` of a cut recording (its run was killed): it says nothing past here.
+    RecordingEnded { at: u64 },
 }
 
 /// Where a vCPU was when a run stopped.
@@ -101,6 +103,11 @@ impl fmt::Display for Stop {
                 f,
                 "the replay diverged from the recording: the state at instruction count {at} \
                  differs"
+            ),
+            Stop::RecordingEnded { at } => write!(
+                f,
+                "the recording ends here (its run was cut short): replayed to instruction \
+                 count {at}"
             ),
         }
     }
@@ -221,6 +228,8 @@ impl Machine {
     /// index order), the clock one quantum on; or, with nothing runnable, the idle step
     /// (waiting at most `idle_wait` for console input).
     pub(crate) fn round(&mut self, input: &mut ConsoleInput, idle_wait: Duration) -> Round {
+        // Frames a NIC reset drained in the last round's slices were taken in its epoch.
+        self.log_frames();
         if !self.replaying {
             if let Some(round) = self.live_checks(input, idle_wait) {
                 return round;
@@ -228,13 +237,20 @@ impl Machine {
         }
         // From here on the round is what history journals and a replay repeats.
         self.epoch += 1;
+        if self.past_recording() {
+            return Round::End(Err(Stop::RecordingEnded { at: self.ticks() }));
+        }
         self.take_console_input(input, Phase::Start);
+        if self.replaying || self.replaying_recording() {
+            self.feed_logged_frames();
+        }
         // Virtio requests the guest made last round complete now, at a round boundary.
         let (code, ram) = (&mut self.code, &mut self.ram);
         self.virtio.service(&mut |addr, len| {
             code.note_write(addr, len);
             ram.mark_dirty(addr, len);
         });
+        self.log_frames();
         let mut ran = false;
         for i in 0..self.vcpus.len() {
             if !self.runnable(i) {
@@ -295,8 +311,9 @@ impl Machine {
         None
     }
 
-    /// Console input into the UART at this point of the round: live, what the host has
-    /// (logged when history is kept); in a replay, what the log says entered here.
+    /// Console input into the UART (or the virtconsole that has stdin) at this point of
+    /// the round: live, what the host has (logged when history is kept or the run is
+    /// recorded); in a replay, what the log says entered here.
     fn take_console_input(&mut self, input: &mut ConsoleInput, phase: Phase) {
         if self.replaying {
             self.replay_inputs(phase);
@@ -307,16 +324,30 @@ impl Machine {
             self.recorded_console_input(phase);
             return;
         }
-        if self.history.is_none() && !self.recording() {
+        let logged = self.history.is_some() || self.recording();
+        if let Some(port) = self.virtio.virtconsole.clone() {
+            // stdin is the virtconsole's: its device queues what the guest has not taken.
+            let bytes = input.take_all();
+            if !bytes.is_empty() {
+                port.push(&bytes);
+                if logged {
+                    self.log_input(phase, Input::Virtconsole(bytes.clone()));
+                    self.record_input(phase, Input::Virtconsole(bytes));
+                }
+            }
+        } else if !logged {
             input.pump(&self.uart);
+        } else {
+            let mut bytes = Vec::new();
+            input.pump_with(&self.uart, |b| bytes.push(b));
+            if !bytes.is_empty() {
+                self.log_input(phase, Input::Console(bytes.clone()));
+                self.record_input(phase, Input::Console(bytes));
+            }
+        }
+        if !logged {
             self.input_open = input.open();
             return;
-        }
-        let mut bytes = Vec::new();
-        input.pump_with(&self.uart, |b| bytes.push(b));
-        if !bytes.is_empty() {
-            self.log_input(phase, Input::Console(bytes.clone()));
-            self.record_input(phase, Input::Console(bytes));
         }
         let open = input.open();
         if !open {

@@ -21,7 +21,7 @@ use crate::options::{CharBackend, VirtioDevice};
 use crate::placeholder::EmptyVirtioMmio;
 use crate::ram::GuestRam;
 use armvirt_devices::virtio::blk::{Blk, BlockBackend, Overlay};
-use armvirt_devices::virtio::console::Console;
+use armvirt_devices::virtio::console::{Console, Input as ConsoleInput};
 use armvirt_devices::virtio::mmio::{TransportState, VirtioMmio};
 use armvirt_devices::virtio::net::Net;
 use armvirt_devices::virtio::rng::Rng;
@@ -38,6 +38,8 @@ pub struct Virtio {
     /// idle step and for the machine after a reset (which keeps them, as QEMU keeps its
     /// netdevs: their sockets, connections and forwarded ports).
     pub(crate) nets: Networks,
+    /// The input of the virtconsole that has stdin (on a chardev of its own).
+    pub(crate) virtconsole: Option<ConsoleInput>,
 }
 
 impl Virtio {
@@ -65,14 +67,14 @@ impl Virtio {
         };
         let mut transports = Vec::new();
         let mut snapshots = Vec::new();
-        let mut nics = Vec::new();
+        let mut built = Built::default();
         for n in 0..memmap::VIRTIO_MMIO_COUNT {
             let slot = memmap::virtio_mmio(n);
             // The first device gets the last slot.
             let index = count - 1 - n as usize;
             match (devices.get(index), &mem) {
                 (Some(dev), Some(mem)) => {
-                    let (dev, snapshot) = build(dev, index, config, keep, &mut nics)?;
+                    let (dev, snapshot) = build(dev, index, config, keep, &mut built)?;
                     if let Some(disk) = snapshot {
                         snapshots.push((index, disk));
                     }
@@ -85,12 +87,13 @@ impl Virtio {
             }
         }
         // Lowest address first: the last device on the command line first.
-        nics.sort_by_key(|(nic, _)| *nic);
-        let nets = Networks(nics.into_iter().map(|(_, net)| net).collect());
+        built.nics.sort_by_key(|(nic, _)| *nic);
+        let nets = Networks(built.nics.into_iter().map(|(_, net)| net).collect());
         Ok(Virtio {
             transports,
             snapshots,
             nets,
+            virtconsole: built.virtconsole,
         })
     }
 
@@ -157,6 +160,13 @@ impl Virtio {
     }
 }
 
+/// What the run loop takes from the devices built: their inputs' host ends.
+#[derive(Default)]
+struct Built {
+    nics: Vec<(usize, SharedNet)>,
+    virtconsole: Option<ConsoleInput>,
+}
+
 /// The device model for one `-device`, and its disk if that is a snapshot; `index` is its
 /// place on the command line.
 fn build(
@@ -164,7 +174,7 @@ fn build(
     index: usize,
     config: &Config,
     keep: &Networks,
-    nics: &mut Vec<(usize, SharedNet)>,
+    inputs: &mut Built,
 ) -> Result<(Box<dyn Device>, Option<SharedDisk>), Error> {
     let dev: Box<dyn Device> = match dev {
         VirtioDevice::Blk(drive) => {
@@ -176,15 +186,23 @@ fn build(
         VirtioDevice::Rng => Box::new(Rng::new(
             config.dtb_seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
         )),
-        VirtioDevice::Console(backend) => Box::new(Console::new(match backend {
-            CharBackend::Stdio | CharBackend::MuxStdio => Box::new(Stdout),
-            CharBackend::Null => Box::new(std::io::sink()),
-            other => {
-                return Err(Error::Config(format!(
-                    "virtconsole: chardev {other:?} is not supported (stdio or null)"
-                )))
+        VirtioDevice::Console(backend) => {
+            let console = Console::new(match backend {
+                CharBackend::Stdio | CharBackend::MuxStdio => Box::new(Stdout),
+                CharBackend::Null => Box::new(std::io::sink()),
+                other => {
+                    return Err(Error::Config(format!(
+                        "virtconsole: chardev {other:?} is not supported (stdio or null)"
+                    )))
+                }
+            });
+            // stdin alone (not muxed with the serial port, which keeps it then, as
+            // QEMU's mux gives it the serial port) is the port's input.
+            if *backend == CharBackend::Stdio {
+                inputs.virtconsole.get_or_insert_with(|| console.input());
             }
-        })),
+            Box::new(console)
+        }
         VirtioDevice::Net { net, mac } => {
             // QEMU numbers default MACs by NIC in command-line order.
             let nic = config.options.virtio[..index]
@@ -193,12 +211,13 @@ fn build(
                 .count();
             let shared = match keep.0.get(nic) {
                 Some(old) => old.clone(),
+                None if config.net_offline => SharedNet::offline(),
                 None => SharedNet::new(
                     UserNetwork::new(net)
                         .map_err(|e| Error::Config(format!("-netdev user: {e}")))?,
                 ),
             };
-            nics.push((nic, shared.clone()));
+            inputs.nics.push((nic, shared.clone()));
             let mac = mac.unwrap_or_else(|| Net::default_mac(nic as u8));
             Box::new(Net::new(mac, Box::new(shared)))
         }

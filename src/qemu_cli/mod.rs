@@ -16,6 +16,7 @@
 
 mod backends;
 mod devices;
+mod icount;
 mod lexer;
 mod machine_opts;
 mod options;
@@ -196,6 +197,11 @@ impl Builder {
             "loadvm" => self.loadvm = Some(PathBuf::from(v)),
             "record" => self.record = Some(PathBuf::from(v)),
             "replay" => self.replay = Some(PathBuf::from(v)),
+            "icount" => match icount::parse(&v)? {
+                icount::Icount::Fixed => {}
+                icount::Icount::Record(file) => self.record = Some(file),
+                icount::Icount::Replay(file) => self.replay = Some(file),
+            },
             "history" => {
                 let size = armvirt_machine::config::parse_size(&v)
                     .map_err(|e| format!("invalid value for {spelled}: {e}"))?;

@@ -117,6 +117,17 @@ impl Device for Console {
         self.input.lock().clear();
     }
 
+    /// Input the guest has not taken yet: what a snapshot must give it again.
+    fn save(&self) -> Vec<u8> {
+        self.input.lock().iter().copied().collect()
+    }
+
+    fn restore(&mut self, state: &[u8]) {
+        let mut input = self.input.lock();
+        input.clear();
+        input.extend(state);
+    }
+
     fn notify(&mut self, queue: usize, q: &mut Queues) -> Result<(), Fault> {
         match queue {
             TX => self.transmit(q),
@@ -181,8 +192,16 @@ mod tests {
         assert_eq!(d.read_mem(DATA, 2), b"ab");
         assert_eq!(d.read_mem(DATA + 0x100, 1), b"c");
         assert!(input.is_empty());
-        // A reset drops what the guest never took.
+        // A snapshot keeps what the guest has not taken.
         input.push(b"zz");
+        let saved = d.t.save();
+        d.offer(0, &[(DATA + 0x200, 8, true)]);
+        d.kick(0);
+        assert!(input.is_empty());
+        d.t.restore(&saved);
+        assert_eq!(input.len(), 2);
+        input.push(b"zz");
+        // A reset drops what the guest never took.
         d.w(reg::STATUS, 0);
         assert!(input.is_empty());
     }

@@ -143,6 +143,22 @@ impl Device for Net {
         read_config_bytes(&config, offset, data)
     }
 
+    /// The frame held for a receive buffer (tagged: a held frame may be empty), which a
+    /// snapshot must bring back for the guest to receive it again.
+    fn save(&self) -> Vec<u8> {
+        match &self.held {
+            Some(frame) => [&[1u8][..], frame].concat(),
+            None => Vec::new(),
+        }
+    }
+
+    fn restore(&mut self, state: &[u8]) {
+        self.held = match state.split_first() {
+            Some((1, frame)) => Some(frame.to_vec()),
+            _ => None,
+        };
+    }
+
     fn reset(&mut self) {
         // What the old driver never took is not for the next one.
         self.held = None;

@@ -1,7 +1,9 @@
 //! The inputs a run takes from outside the machine, each with the scheduling epoch it
 //! entered at: what makes a recorded stretch of execution replayable exactly. Console
-//! bytes are the input a debugging session has; each is logged where the run loop handed
-//! it to the UART (a round's start, or its idle wait), as many as the FIFO took.
+//! bytes are logged where the run loop handed them to the UART (a round's start, or its
+//! idle wait), as many as the FIFO took; virtconsole bytes where they were queued for
+//! hvc0; network frames where the NIC took them from its backend (the virtio service at
+//! a round's start: a replay hands the NIC the same frames at the same epoch).
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,11 @@ pub enum Input {
     /// The idle step moved the clock to this time instead of the next deadline (host
     /// time, which network traffic makes it follow).
     IdleUntil(u64),
+    /// An Ethernet frame the `nic`th NIC (command-line order) took from its network.
+    Frame { nic: u8, frame: Vec<u8> },
+    /// Bytes queued for the virtconsole's port (hvc0), which the device hands the guest
+    /// as its receive buffers allow.
+    Virtconsole(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,11 +48,16 @@ pub struct InputLog {
 
 impl InputLog {
     pub fn push(&mut self, epoch: u64, phase: Phase, input: Input) {
-        if let (Some(last), Input::Console(bytes)) = (self.entries.last_mut(), &input) {
+        if let Some(last) = self.entries.last_mut() {
             if last.epoch == epoch && last.phase == phase {
-                if let Input::Console(had) = &mut last.input {
-                    had.extend_from_slice(bytes);
-                    return;
+                // Bytes of one stream at one point are one entry.
+                match (&mut last.input, &input) {
+                    (Input::Console(had), Input::Console(bytes))
+                    | (Input::Virtconsole(had), Input::Virtconsole(bytes)) => {
+                        had.extend_from_slice(bytes);
+                        return;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -74,6 +86,24 @@ impl InputLog {
                 _ => None,
             })
             .flatten()
+    }
+
+    /// The virtconsole bytes that entered at `epoch` and `phase`.
+    pub fn virtconsole_at(&self, epoch: u64, phase: Phase) -> impl Iterator<Item = u8> + '_ {
+        self.at(epoch, phase)
+            .filter_map(|i| match i {
+                Input::Virtconsole(bytes) => Some(bytes.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+    }
+
+    /// The frames the NICs took at `epoch`, in the order they took them.
+    pub fn frames_at(&self, epoch: u64) -> impl Iterator<Item = (u8, &[u8])> {
+        self.at(epoch, Phase::Start).filter_map(|i| match i {
+            Input::Frame { nic, frame } => Some((*nic, frame.as_slice())),
+            _ => None,
+        })
     }
 
     /// Where the idle step of `epoch` moved the clock, when not to the next deadline.
@@ -107,6 +137,11 @@ impl InputLog {
         &self.entries
     }
 
+    /// The entries, to change (tests that tamper with a recording).
+    pub fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries
+    }
+
     /// Bytes held, for the history budget.
     pub fn bytes(&self) -> usize {
         self.entries
@@ -114,10 +149,63 @@ impl InputLog {
             .map(|e| {
                 std::mem::size_of::<Entry>()
                     + match &e.input {
-                        Input::Console(b) => b.len(),
+                        Input::Console(b) | Input::Virtconsole(b) => b.len(),
+                        Input::Frame { frame, .. } => frame.len(),
                         Input::ConsoleClosed | Input::IdleUntil(_) => 0,
                     }
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_of_one_stream_at_one_point_merge_and_others_keep_their_order() {
+        let mut log = InputLog::default();
+        log.push(3, Phase::Start, Input::Console(b"ab".to_vec()));
+        log.push(3, Phase::Start, Input::Console(b"c".to_vec()));
+        log.push(
+            3,
+            Phase::Start,
+            Input::Frame {
+                nic: 1,
+                frame: vec![1, 2],
+            },
+        );
+        log.push(
+            3,
+            Phase::Start,
+            Input::Frame {
+                nic: 0,
+                frame: vec![3],
+            },
+        );
+        log.push(3, Phase::Start, Input::Virtconsole(b"x".to_vec()));
+        log.push(3, Phase::Start, Input::Virtconsole(b"y".to_vec()));
+        log.push(3, Phase::Idle, Input::Virtconsole(b"z".to_vec()));
+        log.push(
+            4,
+            Phase::Start,
+            Input::Frame {
+                nic: 0,
+                frame: vec![4],
+            },
+        );
+        assert_eq!(log.entries().len(), 6);
+        assert_eq!(log.console_at(3, Phase::Start).collect::<Vec<_>>(), b"abc");
+        assert_eq!(
+            log.virtconsole_at(3, Phase::Start).collect::<Vec<_>>(),
+            b"xy"
+        );
+        assert_eq!(log.virtconsole_at(3, Phase::Idle).collect::<Vec<_>>(), b"z");
+        let frames: Vec<_> = log.frames_at(3).collect();
+        assert_eq!(frames, [(1, &[1u8, 2][..]), (0, &[3][..])]);
+        assert_eq!(log.frames_at(4).count(), 1);
+        assert_eq!(log.frames_at(5).count(), 0);
+        log.truncate_after(3);
+        assert_eq!(log.frames_at(4).count(), 0);
     }
 }

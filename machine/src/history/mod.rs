@@ -19,6 +19,7 @@ use crate::machine::Machine;
 use crate::run::Round;
 use crate::snapshot::ram::{RamHistory, SnapId};
 use armvirt_devices::pl011::Pl011;
+use armvirt_devices::virtio::console::Input as VirtconsoleInput;
 use inputs::{Input, InputLog, Phase};
 use journal::Journal;
 pub use journal::Move;
@@ -89,10 +90,11 @@ impl Snap {
     }
 }
 
-/// Puts the console bytes `log` has for `epoch` and `phase` into the UART's receive FIFO;
-/// returns whether the console was still open then.
+/// Puts the console bytes `log` has for `epoch` and `phase` into the UART's receive FIFO
+/// and the virtconsole's input (`port`); returns whether the console was still open then.
 pub(crate) fn deliver_logged(
     uart: &Shared<Pl011>,
+    port: Option<&VirtconsoleInput>,
     log: &InputLog,
     epoch: u64,
     phase: Phase,
@@ -100,6 +102,12 @@ pub(crate) fn deliver_logged(
     let mut uart = uart.lock();
     for b in log.console_at(epoch, phase) {
         uart.push_rx(b);
+    }
+    if let Some(port) = port {
+        let bytes: Vec<u8> = log.virtconsole_at(epoch, phase).collect();
+        if !bytes.is_empty() {
+            port.push(&bytes);
+        }
     }
     !log.console_closed_by(epoch)
 }
@@ -128,6 +136,7 @@ impl Machine {
             after_move: Vec::new(),
             found: Vec::new(),
         }));
+        self.update_frame_logging();
     }
 
     /// The debugger is about to change the machine (memory, registers): history cannot
@@ -149,6 +158,7 @@ impl Machine {
     pub fn stop_history(&mut self) {
         self.history = None;
         self.ram.track_dirty(false);
+        self.update_frame_logging();
     }
 
     pub fn history_active(&self) -> bool {
@@ -185,8 +195,44 @@ impl Machine {
     /// `phase`, and the console's open state then, as the live run had them.
     pub(crate) fn replay_inputs(&mut self, phase: Phase) {
         if let Some(h) = self.history.as_ref() {
-            self.input_open = deliver_logged(&self.uart, &h.inputs, self.epoch, phase);
+            let port = self.virtio.virtconsole.as_ref();
+            self.input_open = deliver_logged(&self.uart, port, &h.inputs, self.epoch, phase);
         }
+    }
+
+    /// At a round's start, in a replay (of history or of a recording): the NICs get the
+    /// frames the live run's NICs took in this epoch.
+    pub(crate) fn feed_logged_frames(&self) {
+        let log = if self.replaying {
+            self.history.as_ref().map(|h| &h.inputs)
+        } else {
+            self.recorded_inputs()
+        };
+        if let Some(log) = log {
+            for (nic, frame) in log.frames_at(self.epoch) {
+                self.virtio.nets.feed(nic, frame);
+            }
+        }
+    }
+
+    /// Logs the frames the NICs took since the last call (a live run that logs inputs),
+    /// at this epoch.
+    pub(crate) fn log_frames(&mut self) {
+        if self.virtio.nets.is_empty() || self.replaying || self.replaying_recording() {
+            return;
+        }
+        for (nic, frame) in self.virtio.nets.take_delivered() {
+            let input = Input::Frame { nic, frame };
+            self.log_input(Phase::Start, input.clone());
+            self.record_input(Phase::Start, input);
+        }
+    }
+
+    /// Whether inputs are logged (history or `--record`), so the NICs keep what they take.
+    pub(crate) fn update_frame_logging(&self) {
+        self.virtio
+            .nets
+            .log_delivered(self.history.is_some() || self.recording());
     }
 
     /// In a replay: where the live run's idle step moved the clock to at this epoch.

@@ -292,6 +292,7 @@ impl Machine {
     fn replay_moves(&mut self, from: usize, to: usize, target: Option<Target>) -> Replayed {
         let mut input = ConsoleInput::none();
         self.replaying = true;
+        self.virtio.nets.replay(true);
         self.console_mute(true);
         let mut result = Replayed::Done;
         'moves: for j in from..to {
@@ -362,6 +363,7 @@ impl Machine {
         self.set_stops(None, None);
         self.console_mute(false);
         self.replaying = false;
+        self.virtio.nets.replay(self.replaying_recording());
         result
     }
 
