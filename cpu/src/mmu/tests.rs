@@ -790,4 +790,25 @@ cpu_test! {
         assert_eq!(t.cpu.sys.esr_el1, esr(ec::DABT_CUR, translation(3)));
         assert_eq!(t.cpu.watchpoints.pending(), None);
     }
+
+    fn the_same_va_in_another_address_space_runs_that_space_s_code(t) {
+        // Two "processes" with their code at one VA (two static binaries at 0x400000, one
+        // exec'd after the other): a jump within the page must reach the code of the page
+        // mapped now, not a block translated, or chained to, from the other one.
+        const PROG_A: u64 = RAM_BASE + 0x20_0000;
+        const PROG_B: u64 = RAM_BASE + 0x21_0000;
+        const B_PLUS_16: u32 = 0x1400_0004; // b .+16
+        const NOP: u32 = 0xd503_201f;
+        let movz_x0 = |n: u32| 0xd280_0000 | n << 5;
+        t.load_words(PROG_A, &[B_PLUS_16, NOP, NOP, NOP, movz_x0(1)]);
+        t.load_words(PROG_B, &[B_PLUS_16, NOP, NOP, NOP, movz_x0(2)]);
+        setup_4k(&mut t, page(PROG_A, NORMAL));
+        for (prog, want) in [(PROG_A, 1), (PROG_A, 1), (PROG_B, 2), (PROG_B, 2), (PROG_A, 1)] {
+            set(&mut t, L3, 4, page(prog, NORMAL));
+            t.cpu.tlb.apply(TlbiOp::All);
+            t.cpu.s.pc = VA_4K;
+            t.run();
+            assert_eq!(t.x(0), want, "code at {prog:#x}");
+        }
+    }
 }
