@@ -1,13 +1,15 @@
 //! KUnit's arm64 run (fixtures/kunit-kernel.sh's kernel) with kunit.py's own QEMU command
 //! line (tools/testing/kunit/kunit_kernel.py and qemu_configs/arm64.py: `-nodefaults -m 1024
 //! -no-reboot -nographic -serial stdio -machine virt -cpu cortex-a57`, `kunit.enable=1
-//! console=ttyAMA0 kunit_shutdown=reboot`), on armvirt's JIT, its interpreter and
-//! qemu-system-aarch64, taking turns round by round so that load from elsewhere falls on
-//! all of them alike. The kunitconfig's 210 cases are mostly short; TIME_KUNIT_TEST's
+//! console=ttyAMA0 kunit_shutdown=reboot`), on armvirt's JIT, its interpreter,
+//! qemu-system-aarch64 and qemu-system-aarch64 `-icount shift=0`, taking turns round by
+//! round so that load from elsewhere falls on all of them alike. The kunitconfig's 210
+//! cases are mostly short; TIME_KUNIT_TEST's
 //! time64_to_tm over 160 000 years of days is most of the run.
 //!
 //! `cargo bench --bench kunit` (after fixtures/install.sh). Prints the median wall time of
 //! RUNS runs of each and its ratio to QEMU's; asserts nothing about speed.
+//! `ENGINES_SKIP_INTERP=1` leaves out the interpreter.
 
 #[path = "../tests/fixture_cache/mod.rs"]
 mod fixture_cache;
@@ -69,7 +71,7 @@ fn main() {
     let image = cache_dir().join("kunit/current/build/arch/arm64/boot/Image.gz");
     assert!(image.exists(), "run fixtures/install.sh first");
     let armvirt = env!("CARGO_BIN_EXE_armvirt");
-    let runs: [Runner; 3] = [
+    let runs: [Runner; 4] = [
         (
             "armvirt jit",
             Box::new(|| {
@@ -90,7 +92,21 @@ fn main() {
             "qemu tcg",
             Box::new(|| kunit_command("qemu-system-aarch64", &image)),
         ),
+        (
+            "qemu -icount 0",
+            Box::new(|| {
+                let mut c = kunit_command("qemu-system-aarch64", &image);
+                c.args(["-icount", "shift=0"]);
+                c
+            }),
+        ),
     ];
+    // As in the engines bench: the interpreter is ten times slower and may be left out.
+    let skip_interp = std::env::var_os("ENGINES_SKIP_INTERP").is_some();
+    let runs: Vec<_> = runs
+        .into_iter()
+        .filter(|(who, _)| !(skip_interp && *who == "armvirt interp"))
+        .collect();
     let mut times = vec![Vec::new(); runs.len()];
     for _ in 0..RUNS {
         for (i, (_, cmd)) in runs.iter().enumerate() {
@@ -98,9 +114,19 @@ fn main() {
         }
     }
     let medians: Vec<f64> = times.into_iter().map(median).collect();
-    let qemu = medians[2];
+    let of = |who: &str| {
+        runs.iter()
+            .zip(&medians)
+            .find(|((w, _), _)| *w == who)
+            .map_or(f64::NAN, |(_, t)| *t)
+    };
+    let (qemu, icount) = (of("qemu tcg"), of("qemu -icount 0"));
     println!("KUnit, kunit.py's command line (median of {RUNS}, taking turns):");
     for ((who, _), t) in runs.iter().zip(&medians) {
-        println!("  {who:<16} {t:>7.2} s   {:>5.2}x qemu tcg", t / qemu);
+        println!(
+            "  {who:<16} {t:>7.2} s   {:>5.2}x qemu tcg   {:>5.2}x qemu -icount",
+            t / qemu,
+            t / icount
+        );
     }
 }
