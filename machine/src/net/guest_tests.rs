@@ -191,9 +191,14 @@ echo \"net: got $(cat /tmp/got)\"
             std::thread::sleep(Duration::from_millis(50));
         }
         // "listening" is printed just before nc listens: a connection that comes first
-        // is refused by the guest and closed here; try again.
+        // is refused by the guest and closed here; try again. Under a loaded host the
+        // connect itself was once refused (seen once in a full run, not reproduced alone;
+        // see the stop's note): retried as well, the exchange must still happen.
         for _ in 0..40 {
-            let mut s = TcpStream::connect(("127.0.0.1", host_port)).unwrap();
+            let Ok(mut s) = TcpStream::connect(("127.0.0.1", host_port)) else {
+                std::thread::sleep(Duration::from_millis(250));
+                continue;
+            };
             s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
             let mut got = Vec::new();
             if s.write_all(b"ping from the host\n").is_ok() && s.shutdown(Shutdown::Write).is_ok() {
